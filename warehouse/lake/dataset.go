@@ -1,0 +1,169 @@
+package lake
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Dataset is one table of the lake: a row type, its Parquet schema and how a
+// row picks its Hive partition. Declare datasets with NewDataset.
+type Dataset interface {
+	// Name is the directory and view name, e.g. "onestop_snapshots".
+	Name() string
+	// Schema is the Parquet schema of the row type.
+	Schema() *parquet.Schema
+	// PartitionKey is the Hive partition column, e.g. "month".
+	PartitionKey() string
+	newTable(w *writerOptions) table
+}
+
+// NewDataset declares a dataset of rows of type T, Hive-partitioned by key:
+// a row goes to the directory key=partition(row).
+func NewDataset[T any](name, key string, partition func(*T) string) Dataset {
+	return &dataset[T]{name: name, key: key, partition: partition, schema: parquet.SchemaOf(new(T))}
+}
+
+type dataset[T any] struct {
+	name      string
+	key       string
+	partition func(*T) string
+	schema    *parquet.Schema
+}
+
+func (d *dataset[T]) PartitionKey() string { return d.key }
+
+func (d *dataset[T]) Name() string            { return d.name }
+func (d *dataset[T]) Schema() *parquet.Schema { return d.schema }
+
+func (d *dataset[T]) newTable(w *writerOptions) table {
+	return &typedTable[T]{ds: d, opts: w, parts: map[string]*partFile[T]{}}
+}
+
+// table is a dataset's share of one batch: a temporary Parquet file per
+// partition, written as rows arrive so memory stays bounded by row groups.
+type table interface {
+	add(row any, tmpDir string) error
+	rows() int64
+	// finish closes and fsyncs every file, returning them.
+	finish() ([]File, error)
+	abort()
+}
+
+type typedTable[T any] struct {
+	ds    *dataset[T]
+	opts  *writerOptions
+	parts map[string]*partFile[T]
+	last  *partFile[T]
+	n     int64
+}
+
+type partFile[T any] struct {
+	value string
+	part  string
+	path  string
+	f     *os.File
+	w     *parquet.GenericWriter[T]
+	buf   []T
+	rows  int64
+}
+
+// bufRows is how many rows a partition buffers before handing them to the
+// Parquet writer in one call: parquet-go's Write is much cheaper per row in
+// bulk.
+const bufRows = 1024
+
+func (t *typedTable[T]) add(row any, tmpDir string) error {
+	r, ok := row.(*T)
+	if !ok {
+		panic(fmt.Sprintf("lake: dataset %s got a %T row", t.ds.name, row))
+	}
+	value := t.ds.partition(r)
+	pf := t.last
+	if pf == nil || pf.value != value {
+		part := t.ds.key + "=" + value
+		if pf = t.parts[value]; pf == nil {
+			var err error
+			if pf, err = t.open(value, part, tmpDir); err != nil {
+				return err
+			}
+			t.parts[value] = pf
+		}
+		t.last = pf
+	}
+	pf.buf = append(pf.buf, *r)
+	pf.rows++
+	t.n++
+	if len(pf.buf) == bufRows {
+		return pf.flushBuf(t.ds.name)
+	}
+	return nil
+}
+
+func (t *typedTable[T]) open(value, part, tmpDir string) (*partFile[T], error) {
+	path := filepath.Join(tmpDir, t.ds.name, part, "data.parquet")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return &partFile[T]{
+		value: value,
+		part:  part,
+		path:  path,
+		f:     f,
+		w:     parquet.NewGenericWriter[T](f, t.opts.parquet...),
+		buf:   make([]T, 0, bufRows),
+	}, nil
+}
+
+func (pf *partFile[T]) flushBuf(dataset string) error {
+	if len(pf.buf) == 0 {
+		return nil
+	}
+	if _, err := pf.w.Write(pf.buf); err != nil {
+		return fmt.Errorf("write %s rows to %s: %w", dataset, pf.path, err)
+	}
+	clear(pf.buf) // drop references to strings and slices
+	pf.buf = pf.buf[:0]
+	return nil
+}
+
+func (t *typedTable[T]) rows() int64 { return t.n }
+
+func (t *typedTable[T]) finish() ([]File, error) {
+	files := make([]File, 0, len(t.parts))
+	for _, pf := range t.parts {
+		if err := pf.flushBuf(t.ds.name); err != nil {
+			return nil, err
+		}
+		if err := pf.w.Close(); err != nil {
+			return nil, fmt.Errorf("close parquet %s: %w", pf.path, err)
+		}
+		if err := pf.f.Sync(); err != nil {
+			return nil, fmt.Errorf("sync %s: %w", pf.path, err)
+		}
+		st, err := pf.f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("stat %s: %w", pf.path, err)
+		}
+		if err := pf.f.Close(); err != nil {
+			return nil, fmt.Errorf("close %s: %w", pf.path, err)
+		}
+		pf.f = nil
+		files = append(files, File{Dataset: t.ds.name, Partition: pf.part, Rows: pf.rows, Bytes: st.Size()})
+	}
+	return files, nil
+}
+
+func (t *typedTable[T]) abort() {
+	for _, pf := range t.parts {
+		if pf.f != nil {
+			pf.f.Close()
+		}
+	}
+}
