@@ -126,6 +126,13 @@ func (w *worker) consume(gctx, ctx context.Context) error {
 		rec.Timestamp = msg.Time
 		rec.Key = msg.Key
 		rec.Value = msg.Value
+		if rec.Value == nil {
+			// kafka-go's Reader surfaces a null (tombstone) and an empty
+			// value alike; ask the broker which this one is.
+			if rec.Value, err = w.nullOrEmpty(ctx, msg.Offset); err != nil {
+				return err
+			}
+		}
 		batch.Record(&rec)
 		bytes += int64(len(msg.Value))
 		if rec.Value != nil && transform.Precheck(&rec, w.src.MaxBytes, batch) {
@@ -162,4 +169,31 @@ func (a *ageLimit) stop() {
 		a.cancel = nil
 	}
 	a.ctx = a.parent
+}
+
+// nullOrEmpty fetches the record at offset again through kafka-go's
+// protocol-level client, which tells a null value (returned as nil) from a
+// zero-length one (returned as []byte{}). Both are rare, so the extra
+// round trip costs nothing in practice.
+func (w *worker) nullOrEmpty(ctx context.Context, offset int64) ([]byte, error) {
+	c := &kafka.Client{Addr: kafka.TCP(w.opts.Brokers...), Timeout: 10 * time.Second}
+	res, err := c.Fetch(ctx, &kafka.FetchRequest{Topic: w.src.Topic, Partition: w.partition, Offset: offset, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: time.Second})
+	if err == nil {
+		err = res.Error
+	}
+	if err != nil {
+		return nil, fmt.Errorf("refetch %s/%d@%d: %w", w.src.Topic, w.partition, offset, err)
+	}
+	for {
+		r, err := res.Records.ReadRecord()
+		if err != nil {
+			return nil, fmt.Errorf("refetch %s/%d@%d: record not found: %w", w.src.Topic, w.partition, offset, err)
+		}
+		if r.Offset == offset {
+			if r.Value == nil {
+				return nil, nil
+			}
+			return []byte{}, nil
+		}
+	}
 }

@@ -129,3 +129,9 @@ func (l *Lake) Manifests(topic string, partition int) ([]*Manifest, error) {
 	}
 	return out, nil
 }
+
+// ReadManifests returns the retained manifests of a partition of the lake at
+// dir without opening it for writing.
+func ReadManifests(dir, topic string, partition int) ([]*Manifest, error) {
+	return (&Lake{dir: dir}).Manifests(topic, partition)
+}

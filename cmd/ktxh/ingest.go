@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"github.com/tayninh/ktxh/ingest"
+	"github.com/tayninh/ktxh/pipelines"
+	"github.com/tayninh/ktxh/transform"
+	"github.com/tayninh/ktxh/warehouse/lake"
+)
+
+type ingestFlags struct {
+	brokers, lake, group, piiKeyFile string
+	exit                             bool
+	topics                           pipelines.Topics
+	opts                             ingest.Options
+}
+
+func ingestCmd() *cobra.Command {
+	f := &ingestFlags{opts: ingestDefaults(), topics: pipelines.DefaultTopics()}
+	cmd := &cobra.Command{
+		Use:   "ingest",
+		Short: "Consume the source topics into the lake, exactly once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runIngest(cmd.Context(), f, nil)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.brokers, "brokers", "127.0.0.1:9092", "bootstrap brokers host:port[,...]")
+	fl.StringVar(&f.lake, "lake", "", "lake directory (required)")
+	fl.StringVar(&f.group, "group", "ktxh-ingest", "consumer group")
+	fl.BoolVar(&f.exit, "exit-when-caught-up", false, "exit once every partition is in the lake up to its end offset at start")
+	fl.StringVar(&f.piiKeyFile, "pii-key-file", transform.DefaultPIIKeyFile(), "personal-data hash key file, created on first run (ignored when KTXH_PII_KEY is set)")
+	fl.Int64Var(&f.opts.FlushRecords, "flush-records", f.opts.FlushRecords, "commit a batch after this many records")
+	fl.DurationVar(&f.opts.FlushInterval, "flush-interval", f.opts.FlushInterval, "commit a batch this long after its first record")
+	topicFlags(cmd, &f.topics)
+	return cmd
+}
+
+func topicFlags(cmd *cobra.Command, t *pipelines.Topics) {
+	fl := cmd.Flags()
+	fl.StringVar(&t.Dossiers, "topic-dossiers", t.Dossiers, "one-stop dossier topic")
+	fl.StringVar(&t.Progress, "topic-progress", t.Progress, "one-stop progress topic")
+	fl.StringVar(&t.Documents, "topic-documents", t.Documents, "eGov document topic")
+	fl.StringVar(&t.Staffing, "topic-staffing", t.Staffing, "staffing topic")
+}
+
+func runIngest(ctx context.Context, f *ingestFlags, reg prometheus.Registerer) error {
+	if f.lake == "" {
+		return fmt.Errorf("--lake is required")
+	}
+	log := logger()
+	key, err := transform.LoadPIIKey(f.piiKeyFile)
+	if err != nil {
+		return err
+	}
+	l, err := lake.Open(f.lake, pipelines.Datasets(), lake.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	o := f.opts
+	o.Brokers = splitList(f.brokers)
+	o.Group = f.group
+	o.Sources = pipelines.Sources(f.topics, key)
+	o.Lake = l
+	o.ExitWhenCaughtUp = f.exit
+	o.Logger = log
+	o.Registerer = reg
+	log.Info("ingest starting", "brokers", o.Brokers, "group", o.Group, "lake", f.lake)
+	if err := ingest.Run(ctx, o); err != nil {
+		return err
+	}
+	log.Info("ingest stopped")
+	return nil
+}
+
+func ingestDefaults() ingest.Options { return ingest.DefaultOptions() }

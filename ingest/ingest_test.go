@@ -1,0 +1,181 @@
+package ingest_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/tayninh/ktxh/ingest"
+	"github.com/tayninh/ktxh/internal/testkafka"
+	"github.com/tayninh/ktxh/pipelines"
+	"github.com/tayninh/ktxh/transform"
+	"github.com/tayninh/ktxh/warehouse/lake"
+)
+
+const topic = pipelines.TopicDossiers
+
+var piiKey = []byte("ingest-test-key-0123456789")
+
+func run(t *testing.T, ctx context.Context, brokers []string, dir, group string, mod func(*ingest.Options)) error {
+	t.Helper()
+	l, err := lake.Open(dir, pipelines.Datasets(), lake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	o := ingest.DefaultOptions()
+	o.Brokers = brokers
+	o.Group = group
+	o.Lake = l
+	o.ExitWhenCaughtUp = true
+	o.Sources = pipelines.Sources(pipelines.Topics{Dossiers: topic}, piiKey)[:1]
+	if mod != nil {
+		mod(&o)
+	}
+	return ingest.Run(ctx, o)
+}
+
+type landed struct {
+	snapshots  []transform.DossierSnapshot
+	quarantine []lake.QuarantineRow
+}
+
+func readLake(t *testing.T, dir string) landed {
+	t.Helper()
+	var out landed
+	files, _ := filepath.Glob(filepath.Join(dir, transform.DatasetOnestopSnapshots, "month=*", "*.parquet"))
+	for _, f := range files {
+		rows, err := parquet.ReadFile[transform.DossierSnapshot](f)
+		if err != nil {
+			t.Fatalf("read %s: %v", f, err)
+		}
+		out.snapshots = append(out.snapshots, rows...)
+	}
+	files, _ = filepath.Glob(filepath.Join(dir, "quarantine", "topic=*", "*.parquet"))
+	for _, f := range files {
+		rows, err := parquet.ReadFile[lake.QuarantineRow](f)
+		if err != nil {
+			t.Fatalf("read %s: %v", f, err)
+		}
+		out.quarantine = append(out.quarantine, rows...)
+	}
+	return out
+}
+
+func dossier(code string, status int) []byte {
+	return []byte(fmt.Sprintf(`{"MaHoSo":%q,"TrangThaiHoSo":%d,"MaLinhVuc":"G13-TN02","NgayTiepNhan":"20190913080000","SoGiayToChuHoSo":"072090001234","ChuHoSo":"Trần Thị Bình"}`, code, status))
+}
+
+func TestIngestLandsEveryShapeAndQuarantines(t *testing.T) {
+	brokers := testkafka.Broker(t, 2, topic)
+	ts := time.Date(2019, 9, 13, 10, 0, 0, 0, time.UTC)
+	msgs := []testkafka.Msg{
+		{Partition: 0, Value: dossier("A-1", 2), Time: ts},
+		{Partition: 0, Value: []byte(`[` + string(dossier("A-2", 2)) + `,{"MaHoSo":"A-3"},` + string(dossier("A-4", 4)) + `]`), Time: ts},
+		{Partition: 0, Value: []byte(`{"service":"DongBoHoSoMC","madonvi":"000.00.31.H53","data":[` + string(dossier("A-5", 9)) + `]}`), Time: ts},
+		{Partition: 0, Value: nil, Time: ts}, // tombstone
+		{Partition: 1, Value: []byte(`{not json`), Time: ts},
+		{Partition: 1, Value: []byte{}, Time: ts},
+		{Partition: 1, Value: []byte("{\"MaHoSo\":\"\xff\"}"), Time: ts},
+		{Partition: 1, Value: dossier("B-1", 11), Time: ts},
+		{Partition: 1, Value: []byte(`[]`), Time: ts},
+		{Partition: 1, Value: dossier("B-2", 10), Time: ts}, // still flows after the bad ones
+	}
+	testkafka.Produce(t, brokers, topic, msgs...)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := run(t, ctx, brokers, dir, "g1", nil); err != nil {
+		t.Fatal(err)
+	}
+	got := readLake(t, dir)
+	var codes []string
+	for _, s := range got.snapshots {
+		codes = append(codes, s.DossierCode)
+		if s.ApplicantHash == "" {
+			t.Errorf("%s: no applicant hash", s.DossierCode)
+		}
+	}
+	sort.Strings(codes)
+	if want := "A-1 A-2 A-4 A-5 B-1? B-2"; strings.Join(codes, " ") != "A-1 A-2 A-4 A-5 B-2" {
+		t.Errorf("landed %v, want %s without B-1", codes, want)
+	}
+	reasons := map[string]string{}
+	for _, q := range got.quarantine {
+		reasons[fmt.Sprintf("%d/%d", q.Partition, q.Offset)] = strings.SplitN(q.Reason, ":", 2)[0]
+		if strings.Contains(q.Excerpt, "Trần Thị Bình") || strings.Contains(q.Excerpt, "072090001234") {
+			t.Errorf("personal data in quarantine excerpt: %s", q.Excerpt)
+		}
+	}
+	want := map[string]string{"0/1": "missing_field", "1/0": "invalid_json", "1/1": "invalid_json", "1/2": "invalid_utf8", "1/3": "out_of_range"}
+	if fmt.Sprint(reasons) != fmt.Sprint(want) {
+		t.Errorf("quarantine = %v, want %v", reasons, want)
+	}
+	ms, err := lake.ReadManifests(dir, topic, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tomb, recs int64
+	for _, m := range ms {
+		tomb += m.Tombstones
+		recs += m.Records
+	}
+	if tomb != 1 || recs != 4 {
+		t.Errorf("partition 0: %d records, %d tombstones; want 4 and 1", recs, tomb)
+	}
+}
+
+// Two consumers of one group share the partitions, and a second run over
+// the same lake adds nothing: every record lands exactly once.
+func TestTwoConsumersExactlyOnce(t *testing.T) {
+	const parts, perPart = 4, 3000
+	brokers := testkafka.Broker(t, parts, topic)
+	var msgs []testkafka.Msg
+	for p := 0; p < parts; p++ {
+		for i := 0; i < perPart; i++ {
+			msgs = append(msgs, testkafka.Msg{Partition: p, Value: dossier(fmt.Sprintf("P%d-%d", p, i), 2), Time: time.Now()})
+		}
+	}
+	testkafka.Produce(t, brokers, topic, msgs...)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	small := func(o *ingest.Options) { o.FlushRecords = 500 }
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = run(t, ctx, brokers, dir, "shared", small)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := run(t, ctx, brokers, dir, "other-group", small); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[[2]int64]int{}
+	for _, s := range readLake(t, dir).snapshots {
+		seen[[2]int64{int64(s.KafkaPartition), s.KafkaOffset}]++
+	}
+	if len(seen) != parts*perPart {
+		t.Errorf("landed %d distinct records, want %d", len(seen), parts*perPart)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("record %v landed %d times", k, n)
+		}
+	}
+}
