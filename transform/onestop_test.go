@@ -87,7 +87,9 @@ func TestOnestopFullDossier(t *testing.T) {
 }
 
 func TestOnestopShapesAndRules(t *testing.T) {
-	obj := func(fields string) string { return `{"MaHoSo":"000.00.12.H53-200101-0007","TrangThaiHoSo":2` + fields + `}` }
+	obj := func(fields string) string {
+		return `{"MaHoSo":"000.00.12.H53-200101-0007","TrangThaiHoSo":2` + fields + `}`
+	}
 	cases := []struct {
 		name       string
 		value      string

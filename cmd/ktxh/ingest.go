@@ -37,6 +37,7 @@ func ingestCmd() *cobra.Command {
 	fl.BoolVar(&f.exit, "exit-when-caught-up", false, "exit once every partition is in the lake up to its end offset at start")
 	fl.StringVar(&f.piiKeyFile, "pii-key-file", transform.DefaultPIIKeyFile(), "personal-data hash key file, created on first run (ignored when KTXH_PII_KEY is set)")
 	fl.Int64Var(&f.opts.FlushRecords, "flush-records", f.opts.FlushRecords, "commit a batch after this many records")
+	fl.DurationVar(&f.opts.SessionTimeout, "session-timeout", f.opts.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
 	fl.DurationVar(&f.opts.FlushInterval, "flush-interval", f.opts.FlushInterval, "commit a batch this long after its first record")
 	topicFlags(cmd, &f.topics)
 	return cmd

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -28,7 +29,11 @@ type Options struct {
 	// Topics are created (if missing) with Partitions partitions (default 3).
 	Topics     []string
 	Partitions int32
-	Logger     *slog.Logger
+	// MinSessionTimeout is the shortest group session a consumer may ask
+	// for (Kafka's default 6 s); tests lower it so that a killed consumer's
+	// partitions move quickly.
+	MinSessionTimeout time.Duration
+	Logger            *slog.Logger
 }
 
 // Broker is a running embedded broker.
@@ -69,6 +74,9 @@ func Start(o Options) (*Broker, error) {
 		kfake.BrokerConfigs(map[string]string{
 			"message.max.bytes": strconv.Itoa(MaxMessageBytes),
 		}),
+	}
+	if o.MinSessionTimeout > 0 {
+		opts = append(opts, kfake.GroupMinSessionTimeout(o.MinSessionTimeout))
 	}
 	if o.DataDir != "" {
 		opts = append(opts, kfake.DataDir(o.DataDir))

@@ -30,7 +30,7 @@ func Broker(t testing.TB, partitions int32, topics ...string) []string {
 		}
 		return brokers
 	}
-	b, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", Topics: topics, Partitions: partitions})
+	b, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", Topics: topics, Partitions: partitions, MinSessionTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
