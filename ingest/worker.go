@@ -90,6 +90,8 @@ func (w *worker) consume(gctx, ctx context.Context) error {
 			return fmt.Errorf("commit batch %s/%d [%d,%d): %w", topic, w.partition, batch.From(), batch.Next(), err)
 		}
 		w.metrics.flushed(m, time.Since(start))
+		w.opts.Logger.Debug("batch committed", "topic", topic, "partition", w.partition, "from", m.From, "next", m.Next,
+			"records", m.Records, "rejected", m.Rejected, "files", len(m.Files), "seconds", time.Since(start).Seconds())
 		if err := w.commit(m.Next); err != nil {
 			// Harmless: the lake, not Kafka, says where to resume.
 			w.opts.Logger.Debug("kafka offset commit", "topic", topic, "partition", w.partition, "err", err)

@@ -39,6 +39,11 @@ const (
 func Datasets() []lake.Dataset {
 	return []lake.Dataset{
 		lake.NewDataset(transform.DatasetOnestopSnapshots, "month", func(r *transform.DossierSnapshot) string { return r.Month }),
+		lake.NewDataset(transform.DatasetOnestopProgress, "month", func(r *transform.ProgressStep) string { return r.Month }),
+		lake.NewDataset(transform.DatasetEgovDocuments, "month", func(r *transform.EgovDocument) string { return r.Month }),
+		lake.NewDataset(transform.DatasetEgovStatus, "month", func(r *transform.EgovStatus) string { return r.Month }),
+		lake.NewDataset(transform.DatasetStaffRecords, "year", func(r *transform.StaffRecord) string { return r.Year }),
+		lake.NewDataset(transform.DatasetStaffQuota, "year", func(r *transform.StaffQuota) string { return r.Year }),
 	}
 }
 
@@ -54,5 +59,8 @@ func Sources(t Topics, piiKey []byte) []ingest.Source {
 	}
 	return []ingest.Source{
 		{Topic: t.Dossiers, MaxBytes: MaxValue, NewDecoder: func() transform.Decoder { return transform.NewOnestopDecoder(hasher()) }},
+		{Topic: t.Progress, MaxBytes: MaxValue, NewDecoder: func() transform.Decoder { return transform.NewProgressDecoder() }},
+		{Topic: t.Documents, MaxBytes: MaxEgovValue, NewDecoder: func() transform.Decoder { return transform.NewEgovDecoder() }},
+		{Topic: t.Staffing, MaxBytes: MaxValue, NewDecoder: func() transform.Decoder { return transform.NewStaffingDecoder(hasher()) }},
 	}
 }

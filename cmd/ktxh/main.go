@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -41,19 +42,41 @@ func logger() *slog.Logger {
 
 func rootCmd() *cobra.Command {
 	var verbose bool
+	var cpuprofile string
+	var stopProfile func()
 	root := &cobra.Command{
 		Use:           "ktxh",
 		Short:         "Streaming analytics and data warehouse for the province's KT-XH reporting",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := flagsFromEnv(cmd); err != nil {
+				return err
+			}
 			if verbose {
 				logLevel.Set(slog.LevelDebug)
 			}
-			return flagsFromEnv(cmd)
+			if cpuprofile != "" {
+				f, err := os.Create(cpuprofile)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+			}
+			return nil
+		},
+		PersistentPostRun: func(*cobra.Command, []string) {
+			if stopProfile != nil {
+				stopProfile()
+			}
 		},
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
+	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
+	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.AddCommand(brokerCmd(), genCmd(), ingestCmd(), sqlCmd(), demoCmd(), benchCmd())
 	return root
 }

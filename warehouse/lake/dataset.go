@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,6 +66,7 @@ type partFile[T any] struct {
 	part  string
 	path  string
 	f     *os.File
+	bw    *bufio.Writer
 	w     *parquet.GenericWriter[T]
 	buf   []T
 	rows  int64
@@ -111,12 +113,16 @@ func (t *typedTable[T]) open(value, part, tmpDir string) (*partFile[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
+	// Pages go through a large buffer: one write syscall per MiB rather
+	// than per page keeps the goroutine out of blocking syscalls.
+	bw := bufio.NewWriterSize(f, 1<<20)
 	return &partFile[T]{
 		value: value,
 		part:  part,
 		path:  path,
 		f:     f,
-		w:     parquet.NewGenericWriter[T](f, t.opts.parquet...),
+		bw:    bw,
+		w:     parquet.NewGenericWriter[T](bw, t.opts.parquet...),
 		buf:   make([]T, 0, bufRows),
 	}, nil
 }
@@ -143,6 +149,9 @@ func (t *typedTable[T]) finish() ([]File, error) {
 		}
 		if err := pf.w.Close(); err != nil {
 			return nil, fmt.Errorf("close parquet %s: %w", pf.path, err)
+		}
+		if err := pf.bw.Flush(); err != nil {
+			return nil, fmt.Errorf("write %s: %w", pf.path, err)
 		}
 		if err := pf.f.Sync(); err != nil {
 			return nil, fmt.Errorf("sync %s: %w", pf.path, err)
