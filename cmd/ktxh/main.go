@@ -77,7 +77,7 @@ func rootCmd() *cobra.Command {
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
-	root.AddCommand(brokerCmd(), genCmd(), ingestCmd(), sqlCmd(), demoCmd(), benchCmd())
+	root.AddCommand(brokerCmd(), genCmd(), ingestCmd(), sqlCmd(), serveCmd(), reportCmd(), feedCmd(), demoCmd(), benchCmd())
 	return root
 }
 

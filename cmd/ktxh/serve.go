@@ -1,0 +1,12 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+// serveCmd is replaced by its real implementation.
+func serveCmd() *cobra.Command {
+	return &cobra.Command{Use: "serve", Short: "not built yet", RunE: func(*cobra.Command, []string) error { return errors.New("serve: not built yet") }}
+}
