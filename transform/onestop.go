@@ -168,14 +168,14 @@ func (d *OnestopDecoder) dossier(rec *Record, item int32, v *fastjson.Value, env
 	var status []byte
 	var idDoc, idFirst []byte
 	var fail string
-	date := func(field string, b []byte) int64 {
+	// Optional dates are kept as NULL when malformed, like optional codes
+	// out of range; only a required field can reject a dossier.
+	date := func(b []byte) int64 {
 		if len(b) == 0 {
 			return 0
 		}
 		t, err := parseLocalDigits(b)
 		if err != nil {
-			// Optional dates are kept as NULL, like optional codes out of
-			// range; only a required field can reject a dossier.
 			return 0
 		}
 		return t
@@ -216,32 +216,32 @@ func (d *OnestopDecoder) dossier(rec *Record, item int32, v *fastjson.Value, env
 				}
 			}
 		case "NgayNopHoSo":
-			r.SubmittedAt = date("NgayNopHoSo", scalar(fv, d.num))
+			r.SubmittedAt = date(scalar(fv, d.num))
 		case "NgayTiepNhan":
-			r.ReceivedAt = date("NgayTiepNhan", scalar(fv, d.num))
+			r.ReceivedAt = date(scalar(fv, d.num))
 		case "NgayHenTra":
-			r.DueAt = date("NgayHenTra", scalar(fv, d.num))
+			r.DueAt = date(scalar(fv, d.num))
 		case "NgayKetThucXuLy":
-			r.FinishedAt = date("NgayKetThucXuLy", scalar(fv, d.num))
+			r.FinishedAt = date(scalar(fv, d.num))
 		case "NgayTra":
-			r.ReturnedAt = date("NgayTra", scalar(fv, d.num))
+			r.ReturnedAt = date(scalar(fv, d.num))
 		case "NgayTuChoi":
-			r.RefusedAt = date("NgayTuChoi", scalar(fv, d.num))
+			r.RefusedAt = date(scalar(fv, d.num))
 		case "DanhSachHoSoBoSung":
 			for _, s := range arrayOf(fv) {
 				r.Supplements = append(r.Supplements, Supplement{
-					RequestedAt: date("NgayBoSung", scalar(s.Get("NgayBoSung"), d.num)),
-					ReceivedAt:  date("NgayTiepNhanBoSung", scalar(s.Get("NgayTiepNhanBoSung"), d.num)),
-					PrevDueAt:   date("NgayHenTraTruoc", scalar(s.Get("NgayHenTraTruoc"), d.num)),
-					NewDueAt:    date("NgayHenTraMoi", scalar(s.Get("NgayHenTraMoi"), d.num)),
+					RequestedAt: date(scalar(s.Get("NgayBoSung"), d.num)),
+					ReceivedAt:  date(scalar(s.Get("NgayTiepNhanBoSung"), d.num)),
+					PrevDueAt:   date(scalar(s.Get("NgayHenTraTruoc"), d.num)),
+					NewDueAt:    date(scalar(s.Get("NgayHenTraMoi"), d.num)),
 				})
 			}
 		case "DanhSachXinLoi":
 			for _, s := range arrayOf(fv) {
 				r.Apologies = append(r.Apologies, Apology{
-					ApologyAt: date("NgayXinLoi", scalar(s.Get("NgayXinLoi"), d.num)),
-					PrevDueAt: date("NgayHenTraTruoc", scalar(s.Get("NgayHenTraTruoc"), d.num)),
-					NewDueAt:  date("NgayHenTraMoi", scalar(s.Get("NgayHenTraMoi"), d.num)),
+					ApologyAt: date(scalar(s.Get("NgayXinLoi"), d.num)),
+					PrevDueAt: date(scalar(s.Get("NgayHenTraTruoc"), d.num)),
+					NewDueAt:  date(scalar(s.Get("NgayHenTraMoi"), d.num)),
 					Reason:    string(scalar(s.Get("LyDo"), d.num)),
 				})
 			}

@@ -54,8 +54,8 @@ const MaxExcerpt = 4 << 10
 
 // Decoder decodes one topic's records.
 type Decoder interface {
-	// Decode sends the rows and rejections of rec to sink. It reports whether
-	// the record was a tombstone (skipped, counted by the caller).
+	// Decode sends the rows and rejections of rec to sink. It is never
+	// called for a tombstone (nil value): the caller skips and counts those.
 	Decode(rec *Record, sink Sink)
 }
 

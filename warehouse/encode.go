@@ -167,8 +167,6 @@ func (csvEncoder) Encode(w io.Writer, rows *sql.Rows) error {
 type jsonEncoder struct{}
 
 func (jsonEncoder) Encode(w io.Writer, rows *sql.Rows) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	first := true
 	if _, err := io.WriteString(w, "["); err != nil {
 		return err
@@ -206,7 +204,6 @@ func (jsonEncoder) Encode(w io.Writer, rows *sql.Rows) error {
 		return err
 	}
 	_, err = io.WriteString(w, "]\n")
-	_ = enc
 	return err
 }
 

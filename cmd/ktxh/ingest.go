@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
@@ -15,6 +19,7 @@ import (
 
 type ingestFlags struct {
 	brokers, lake, group, piiKeyFile string
+	memoryLimit                      string
 	exit                             bool
 	topics                           pipelines.Topics
 	opts                             ingest.Options
@@ -36,6 +41,7 @@ func ingestCmd() *cobra.Command {
 	fl.StringVar(&f.group, "group", "ktxh-ingest", "consumer group")
 	fl.BoolVar(&f.exit, "exit-when-caught-up", false, "exit once every partition is in the lake up to its end offset at start")
 	fl.StringVar(&f.piiKeyFile, "pii-key-file", transform.DefaultPIIKeyFile(), "personal-data hash key file, created on first run (ignored when KTXH_PII_KEY is set)")
+	fl.StringVar(&f.memoryLimit, "memory-limit", "400MiB", "soft memory limit of the Go heap (GOMEMLIMIT wins when set); 0 for none")
 	fl.Int64Var(&f.opts.FlushRecords, "flush-records", f.opts.FlushRecords, "commit a batch after this many records")
 	fl.DurationVar(&f.opts.SessionTimeout, "session-timeout", f.opts.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
 	fl.DurationVar(&f.opts.FlushInterval, "flush-interval", f.opts.FlushInterval, "commit a batch this long after its first record")
@@ -56,6 +62,9 @@ func runIngest(ctx context.Context, f *ingestFlags, reg prometheus.Registerer) e
 		return fmt.Errorf("--lake is required")
 	}
 	log := logger()
+	if err := setMemoryLimit(f.memoryLimit); err != nil {
+		return err
+	}
 	key, err := transform.LoadPIIKey(f.piiKeyFile)
 	if err != nil {
 		return err
@@ -82,3 +91,27 @@ func runIngest(ctx context.Context, f *ingestFlags, reg prometheus.Registerer) e
 }
 
 func ingestDefaults() ingest.Options { return ingest.DefaultOptions() }
+
+// setMemoryLimit applies a soft heap limit such as "400MiB": the garbage
+// collector works harder near it instead of letting a burst of open
+// Parquet row groups grow the process. GOMEMLIMIT, when set, wins.
+func setMemoryLimit(s string) error {
+	if os.Getenv("GOMEMLIMIT") != "" || s == "" || s == "0" {
+		return nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			v, err := strconv.ParseInt(n, 10, 64)
+			if err != nil || v <= 0 {
+				break
+			}
+			debug.SetMemoryLimit(v * u.mult)
+			return nil
+		}
+	}
+	return fmt.Errorf("--memory-limit %q: want a size like 400MiB or 2GiB", s)
+}
