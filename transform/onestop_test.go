@@ -234,3 +234,26 @@ type discardSink struct{}
 
 func (discardSink) Row(string, any)  {}
 func (discardSink) Reject(Rejection) {}
+
+func TestLocalMicrosMatchesTimeDate(t *testing.T) {
+	for y := 1999; y <= 2101; y++ {
+		for _, md := range [][2]int{{1, 1}, {2, 28}, {2, 29}, {3, 1}, {6, 30}, {12, 31}} {
+			got, err := localMicros(y, md[0], md[1], 23, 30, 5)
+			want := time.Date(y, time.Month(md[0]), md[1], 23, 30, 5, 0, Local)
+			if want.Day() != md[1] {
+				if err == nil {
+					t.Errorf("%d-%02d-%02d accepted", y, md[0], md[1])
+				}
+				continue
+			}
+			if err != nil || got != want.UnixMicro() {
+				t.Errorf("%d-%02d-%02d: %d %v, want %d", y, md[0], md[1], got, err, want.UnixMicro())
+			}
+		}
+	}
+	for _, bad := range []string{"20190231080000", "20191301080000", "20190101250000", "2019010108000", "2019O101080000"} {
+		if _, err := parseLocalDigits([]byte(bad)); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}

@@ -25,7 +25,12 @@ type Hasher struct {
 	sum  []byte
 	out  []byte
 	norm []byte
+	// seen remembers recent hashes: every snapshot of a dossier carries
+	// the same applicant ID, and an HMAC costs more than a map lookup.
+	seen map[string]string
 }
+
+const hashCacheSize = 1 << 14
 
 // NewHasher returns a Hasher for key, which must be at least 16 bytes.
 func NewHasher(key []byte) (*Hasher, error) {
@@ -33,7 +38,7 @@ func NewHasher(key []byte) (*Hasher, error) {
 		return nil, fmt.Errorf("pii key: %d bytes, need at least 16", len(key))
 	}
 	k := append([]byte(nil), key...)
-	return &Hasher{mac: hmac.New(sha256.New, k), sum: make([]byte, 0, 32), out: make([]byte, 32)}, nil
+	return &Hasher{mac: hmac.New(sha256.New, k), sum: make([]byte, 0, 32), out: make([]byte, 32), seen: map[string]string{}}, nil
 }
 
 // Hash returns the keyed hash of an identifier, normalised (trimmed, upper
@@ -46,11 +51,19 @@ func (h *Hasher) Hash(id []byte) string {
 		}
 		h.norm = append(h.norm, c)
 	}
+	if s, ok := h.seen[string(h.norm)]; ok {
+		return s
+	}
 	h.mac.Reset()
 	h.mac.Write(h.norm)
 	h.sum = h.mac.Sum(h.sum[:0])
 	hex.Encode(h.out, h.sum[:16])
-	return string(h.out)
+	s := string(h.out)
+	if len(h.seen) >= hashCacheSize {
+		clear(h.seen)
+	}
+	h.seen[string(h.norm)] = s
+	return s
 }
 
 func trimSpace(b []byte) []byte {

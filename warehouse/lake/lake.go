@@ -29,14 +29,15 @@ type Options struct {
 	// RowGroupRows bounds a row group (default 64Ki rows): DuckDB scans a
 	// row group per thread, and the writer holds one in memory per file.
 	RowGroupRows int64
-	// ZstdLevel is the zstd level (default zstd.SpeedDefault).
+	// ZstdLevel is the zstd level (default zstd.SpeedFastest: ingest is
+	// CPU-bound and the lake is small next to the broker log).
 	ZstdLevel zstd.Level
 	Logger    *slog.Logger
 }
 
 // DefaultOptions returns the defaults.
 func DefaultOptions() Options {
-	return Options{RowGroupRows: 64 << 10, ZstdLevel: zstd.SpeedDefault}
+	return Options{RowGroupRows: 64 << 10, ZstdLevel: zstd.SpeedFastest}
 }
 
 func (o *Options) validate() {
