@@ -86,6 +86,8 @@ func TestIngestLandsEveryShapeAndQuarantines(t *testing.T) {
 		{Partition: 1, Value: []byte("{\"MaHoSo\":\"\xff\"}"), Time: ts},
 		{Partition: 1, Value: dossier("B-1", 11), Time: ts},
 		{Partition: 1, Value: []byte(`[]`), Time: ts},
+		{Partition: 1, Value: []byte(`{"MaHoSo":"B-3","TrangThaiHoSo":2,"TenTTHC":"` + strings.Repeat("x", 1<<20) + `"}`), Time: ts},
+		{Partition: 1, Value: []byte(`"just a string"`), Time: ts},
 		{Partition: 1, Value: dossier("B-2", 10), Time: ts}, // still flows after the bad ones
 	}
 	testkafka.Produce(t, brokers, topic, msgs...)
@@ -114,7 +116,8 @@ func TestIngestLandsEveryShapeAndQuarantines(t *testing.T) {
 			t.Errorf("personal data in quarantine excerpt: %s", q.Excerpt)
 		}
 	}
-	want := map[string]string{"0/1": "missing_field", "1/0": "invalid_json", "1/1": "invalid_json", "1/2": "invalid_utf8", "1/3": "out_of_range"}
+	want := map[string]string{"0/1": "missing_field", "1/0": "invalid_json", "1/1": "invalid_json", "1/2": "invalid_utf8", "1/3": "out_of_range",
+		"1/5": "too_large", "1/6": "not_an_object"}
 	if fmt.Sprint(reasons) != fmt.Sprint(want) {
 		t.Errorf("quarantine = %v, want %v", reasons, want)
 	}

@@ -75,6 +75,6 @@ Press Ctrl-C to stop.
 	cmd.Flags().StringVar(&data, "data", "./ktxh-data", "directory for the broker log, the lake and the key")
 	cmd.Flags().StringVar(&from, "from", "2025-01", "first month of synthetic data")
 	cmd.Flags().StringVar(&to, "to", "2025-12", "last month of synthetic data")
-	cmd.Flags().Float64Var(&scale, "scale", 1, "synthetic volume (1 = a real province)")
+	cmd.Flags().Float64Var(&scale, "scale", 0.25, "synthetic volume (1 = a real province, about 3 million messages a year)")
 	return cmd
 }
