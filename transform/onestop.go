@@ -108,52 +108,22 @@ func NewOnestopDecoder(h *Hasher) *OnestopDecoder {
 
 // Decode implements Decoder for the three shapes of contract 2.1.
 func (d *OnestopDecoder) Decode(rec *Record, sink Sink) {
-	v, err := d.parser.ParseBytes(rec.Value)
-	if err != nil {
-		sink.Reject(Rejection{Item: -1, Reason: ReasonInvalidJSON + ": " + err.Error()})
-		return
-	}
-	switch v.Type() {
-	case fastjson.TypeArray:
-		items, _ := v.Array()
-		for i, it := range items {
-			d.dossier(rec, int32(i), it, nil, sink)
+	eachItem(&d.parser, rec, sink, true, func(item int32, v, env *fastjson.Value) {
+		var envAgency string
+		if env != nil {
+			envAgency = d.strs.get(bytes.TrimSpace(scalar(env.Get("madonvi"), d.num)))
 		}
-	case fastjson.TypeObject:
-		if data := v.Get("data"); data != nil && data.Type() == fastjson.TypeArray {
-			envAgency := scalar(v.Get("madonvi"), d.num)
-			var env []byte
-			if len(envAgency) > 0 {
-				env = append(env, envAgency...)
-			}
-			items, _ := data.Array()
-			for i, it := range items {
-				d.dossier(rec, int32(i), it, env, sink)
-			}
-			return
-		}
-		d.dossier(rec, 0, v, nil, sink)
-	default:
-		sink.Reject(Rejection{Item: -1, Reason: ReasonNotObject + ": value is a JSON " + v.Type().String(), Excerpt: Excerpt(v.MarshalTo(nil))})
-	}
+		d.dossier(rec, item, v, envAgency, sink)
+	})
 }
 
 func (d *OnestopDecoder) reject(sink Sink, item int32, v *fastjson.Value, reason string) {
-	if o, err := v.Object(); err == nil {
-		for _, f := range personalDossierFields {
-			o.Del(f)
-		}
-	}
-	sink.Reject(Rejection{Item: item, Reason: reason, Excerpt: Excerpt(v.MarshalTo(nil))})
+	rejectItem(sink, item, v, reason, personalDossierFields)
 }
 
 // dossier decodes one dossier object. env is the envelope's madonvi.
-func (d *OnestopDecoder) dossier(rec *Record, item int32, v *fastjson.Value, env []byte, sink Sink) {
-	o, err := v.Object()
-	if err != nil {
-		sink.Reject(Rejection{Item: item, Reason: ReasonNotObject + ": dossier is a JSON " + v.Type().String(), Excerpt: Excerpt(v.MarshalTo(nil))})
-		return
-	}
+func (d *OnestopDecoder) dossier(rec *Record, item int32, v *fastjson.Value, env string, sink Sink) {
+	o, _ := v.Object()
 	r := &d.row
 	// Slices start nil: the sink keeps a shallow copy of the row.
 	*r = DossierSnapshot{}
@@ -161,9 +131,7 @@ func (d *OnestopDecoder) dossier(rec *Record, item int32, v *fastjson.Value, env
 	r.KafkaOffset = rec.Offset
 	r.KafkaTimestamp = rec.Timestamp.UnixMicro()
 	r.ItemIndex = item
-	if env != nil {
-		r.EnvelopeAgency = d.strs.get(env)
-	}
+	r.EnvelopeAgency = env
 
 	var status []byte
 	var idDoc, idFirst []byte

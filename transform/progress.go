@@ -60,30 +60,13 @@ func NewProgressDecoder() *ProgressDecoder {
 // Decode implements Decoder. As for dossiers, an object with a data member
 // holding an array is an envelope.
 func (d *ProgressDecoder) Decode(rec *Record, sink Sink) {
-	v, err := d.parser.ParseBytes(rec.Value)
-	if err != nil {
-		sink.Reject(Rejection{Item: -1, Reason: ReasonInvalidJSON + ": " + err.Error()})
-		return
-	}
-	switch v.Type() {
-	case fastjson.TypeArray:
-		items, _ := v.Array()
-		for i, it := range items {
-			d.step(rec, int32(i), it, "", sink)
+	eachItem(&d.parser, rec, sink, true, func(item int32, v, env *fastjson.Value) {
+		var envAgency string
+		if env != nil {
+			envAgency = d.strs.get(bytes.TrimSpace(scalar(env.Get("madonvi"), d.num)))
 		}
-	case fastjson.TypeObject:
-		if data := v.Get("data"); data != nil && data.Type() == fastjson.TypeArray {
-			env := d.strs.get(bytes.TrimSpace(scalar(v.Get("madonvi"), d.num)))
-			items, _ := data.Array()
-			for i, it := range items {
-				d.step(rec, int32(i), it, env, sink)
-			}
-			return
-		}
-		d.step(rec, 0, v, "", sink)
-	default:
-		sink.Reject(Rejection{Item: -1, Reason: ReasonNotObject + ": value is a JSON " + v.Type().String(), Excerpt: Excerpt(v.MarshalTo(nil))})
-	}
+		d.step(rec, item, v, envAgency, sink)
+	})
 }
 
 func (d *ProgressDecoder) text(v *fastjson.Value, key string) []byte {
@@ -97,17 +80,9 @@ func (d *ProgressDecoder) date(v *fastjson.Value, key string) int64 {
 }
 
 func (d *ProgressDecoder) step(rec *Record, item int32, v *fastjson.Value, env string, sink Sink) {
-	if v.Type() != fastjson.TypeObject {
-		sink.Reject(Rejection{Item: item, Reason: ReasonNotObject + ": step is a JSON " + v.Type().String(), Excerpt: Excerpt(v.MarshalTo(nil))})
-		return
-	}
 	code := d.text(v, "MaHoSo")
 	if len(code) == 0 {
-		o, _ := v.Object()
-		for _, f := range personalProgressFields {
-			o.Del(f)
-		}
-		sink.Reject(Rejection{Item: item, Reason: ReasonMissingField + ": MaHoSo", Excerpt: Excerpt(v.MarshalTo(nil))})
+		rejectItem(sink, item, v, ReasonMissingField+": MaHoSo", personalProgressFields)
 		return
 	}
 	// code may alias d.num, which the next scalar overwrites.

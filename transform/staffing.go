@@ -96,33 +96,15 @@ func NewStaffingDecoder(h *Hasher) *StaffingDecoder {
 	return &StaffingDecoder{hasher: h, strs: interner{}}
 }
 
-// Decode implements Decoder.
+// Decode implements Decoder: an object or an array of objects.
 func (d *StaffingDecoder) Decode(rec *Record, sink Sink) {
-	v, err := d.parser.ParseBytes(rec.Value)
-	if err != nil {
-		sink.Reject(Rejection{Item: -1, Reason: ReasonInvalidJSON + ": " + err.Error()})
-		return
-	}
-	switch v.Type() {
-	case fastjson.TypeArray:
-		items, _ := v.Array()
-		for i, it := range items {
-			d.item(rec, int32(i), it, sink)
-		}
-	case fastjson.TypeObject:
-		d.item(rec, 0, v, sink)
-	default:
-		sink.Reject(Rejection{Item: -1, Reason: ReasonNotObject + ": value is a JSON " + v.Type().String(), Excerpt: Excerpt(v.MarshalTo(nil))})
-	}
+	eachItem(&d.parser, rec, sink, false, func(item int32, v, _ *fastjson.Value) {
+		d.item(rec, item, v, sink)
+	})
 }
 
 func (d *StaffingDecoder) reject(sink Sink, item int32, v *fastjson.Value, reason string) {
-	if o, err := v.Object(); err == nil {
-		for _, f := range personalStaffFields {
-			o.Del(f)
-		}
-	}
-	sink.Reject(Rejection{Item: item, Reason: reason, Excerpt: Excerpt(v.MarshalTo(nil))})
+	rejectItem(sink, item, v, reason, personalStaffFields)
 }
 
 func (d *StaffingDecoder) text(v *fastjson.Value, key string) []byte {
@@ -141,10 +123,6 @@ func (d *StaffingDecoder) class(b []byte) string {
 }
 
 func (d *StaffingDecoder) item(rec *Record, item int32, v *fastjson.Value, sink Sink) {
-	if v.Type() != fastjson.TypeObject {
-		sink.Reject(Rejection{Item: item, Reason: ReasonNotObject + ": record is a JSON " + v.Type().String(), Excerpt: Excerpt(v.MarshalTo(nil))})
-		return
-	}
 	loai := d.text(v, "Loai")
 	switch {
 	case len(loai) == 0:
