@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
+
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 // Encoder writes a result set in one output format.
@@ -96,6 +99,10 @@ func text(v any, typ string) string {
 		return formatFloat(float64(x))
 	case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 		return fmt.Sprint(x)
+	case *big.Int: // HUGEINT, e.g. sum() of integers
+		return x.String()
+	case duckdb.Decimal:
+		return x.String()
 	}
 	b, err := json.Marshal(jsonValue(v, typ))
 	if err != nil {
@@ -136,6 +143,10 @@ func jsonValue(v any, typ string) any {
 		return x
 	case []byte:
 		return text(x, typ)
+	case *big.Int:
+		return json.Number(x.String())
+	case duckdb.Decimal:
+		return json.Number(x.String())
 	case fmt.Stringer:
 		return x.String()
 	}

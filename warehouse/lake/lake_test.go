@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -225,5 +226,47 @@ func TestPruneKeepsNewest(t *testing.T) {
 	}
 	if next, _, _ := l.Next("t", 1); next != from {
 		t.Errorf("Next = %d, want %d", next, from)
+	}
+}
+
+// Optional fields absent, present, absent again in one batch must stay
+// NULL: parquet-go v0.32.0 wrote the later ones as zero values (see
+// third_party/README.md).
+func TestOptionalNullsSurviveBatchedWrites(t *testing.T) {
+	dir := t.TempDir()
+	l := openLake(t, dir)
+	b := l.NewBatch("t", 0, 0)
+	// Word one: null, present, then nulls; word two: two nulls, two
+	// present, nulls; then a mixed tail.
+	pattern := "-x" + strings.Repeat("-", 62) + "--xx" + strings.Repeat("-", 60) + "x-xx--x-"
+	for i, c := range pattern {
+		b.Record(&transform.Record{Topic: "t", Offset: int64(i), Value: []byte("v")})
+		r := &row{Month: "2019-09", ID: int64(i)}
+		if c == 'x' {
+			r.Name = "n"
+		}
+		b.Row("rows", r)
+	}
+	if _, err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "rows", "month=*", "*.parquet"))
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	got, err := parquet.Read[any](f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range got {
+		r := v.(map[string]any)
+		id := r["id"].(int64)
+		present := r["name"] != nil
+		if want := pattern[id] == 'x'; present != want {
+			t.Errorf("row %d: name present = %v (%v), want %v", id, present, r["name"], want)
+		}
 	}
 }
