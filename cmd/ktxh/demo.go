@@ -60,15 +60,17 @@ func demoCmd() *cobra.Command {
 			go func() { done <- runIngest(ictx, f, nil) }()
 			defer func() { cancel(); <-done }()
 
-			fmt.Printf(`ktxh demo is running.
-  broker:  %s   (any Kafka client; e.g. kcat -b %s -L)
-  lake:    %s
-  query:   ktxh sql --lake %s "SELECT status, count(*) FROM dossiers GROUP BY ALL ORDER BY 1"
-  tables:  ktxh sql --lake %s "SHOW TABLES"
+			// Serve the dashboards over the lake until Ctrl-C.
+			return runServe(ctx, lakeDir, listen, log, func(url string) {
+				fmt.Printf(`ktxh demo is running.
+  dashboards: %s
+  broker:     %s   (any Kafka client; e.g. kcat -b %s -L)
+  lake:       %s
+  query:      ktxh sql --lake %s "SELECT status, count(*) FROM dossiers GROUP BY ALL ORDER BY 1"
+  api:        curl '%sapi/sql?q=SELECT+count(*)+FROM+dossiers'
 Press Ctrl-C to stop.
-`, b.Addr(), b.Addr(), lakeDir, lakeDir, lakeDir)
-			<-ctx.Done()
-			return nil
+`, url, b.Addr(), b.Addr(), lakeDir, lakeDir, url)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "dashboard address")
