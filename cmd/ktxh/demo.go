@@ -61,7 +61,7 @@ func demoCmd() *cobra.Command {
 			defer func() { cancel(); <-done }()
 
 			// Serve the dashboards over the lake until Ctrl-C.
-			return runServe(ctx, lakeDir, listen, log, func(url string) {
+			return runServe(ctx, lakeDir, listen, nil, log, func(url string) {
 				fmt.Printf(`ktxh demo is running.
   dashboards: %s
   broker:     %s   (any Kafka client; e.g. kcat -b %s -L)

@@ -20,6 +20,7 @@ import (
 
 func serveCmd() *cobra.Command {
 	var lakeDir, listen string
+	var feed *feedFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the dashboards and the HTTP API (read-only SQL, KPIs, health, metrics) over the lake",
@@ -28,24 +29,31 @@ func serveCmd() *cobra.Command {
 			if lakeDir == "" {
 				return fmt.Errorf("--lake is required")
 			}
-			return runServe(cmd.Context(), lakeDir, listen, logger(), func(url string) {
+			return runServe(cmd.Context(), lakeDir, listen, feed, logger(), func(url string) {
 				fmt.Printf("dashboards: %s\n", url)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&lakeDir, "lake", "", "lake directory (required)")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
+	feed = addServeFeedFlags(cmd)
 	return cmd
 }
 
-// runServe serves the dashboards over the lake at lakeDir until ctx ends;
-// ready gets the URL once the listener is open.
-func runServe(ctx context.Context, lakeDir, listen string, log *slog.Logger, ready func(url string)) error {
+// runServe serves the dashboards over the lake at lakeDir until ctx ends,
+// running the KT-XH feed on its schedule when feed names a target; ready
+// gets the URL once the listener is open.
+func runServe(ctx context.Context, lakeDir, listen string, feed *feedFlags, log *slog.Logger, ready func(url string)) error {
 	w, err := warehouse.Open(lakeDir, pipelines.Datasets(), warehouse.Options{Logger: log})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
+	stopFeed, err := feed.startScheduled(ctx, w, lakeDir, log)
+	if err != nil {
+		return err
+	}
+	defer stopFeed()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := dashboards.New(w, dashboards.Options{Logger: log, Registry: reg})
