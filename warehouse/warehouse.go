@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 	"github.com/parquet-go/parquet-go"
@@ -32,6 +33,9 @@ type Options struct {
 	// MaxConns bounds concurrent queries (default 4).
 	MaxConns int
 	Logger   *slog.Logger
+	// Staffing sets the staffing-reduction base year and targets
+	// (defaults: DefaultStaffingOptions).
+	Staffing StaffingOptions
 }
 
 func (o *Options) validate() {
@@ -56,6 +60,8 @@ type Warehouse struct {
 
 	mu    sync.Mutex
 	empty map[string]bool // datasets whose view reads a zero-row stand-in
+	// built is, per materialized table, the dataset files it was built from.
+	built map[string]string
 }
 
 // Open builds the views over the lake at dir for the given datasets (the
@@ -73,7 +79,7 @@ func Open(dir string, datasets []lake.Dataset, opts Options) (*Warehouse, error)
 	if err != nil {
 		return nil, fmt.Errorf("scratch dir: %w", err)
 	}
-	w := &Warehouse{lakeDir: abs, scratch: scratch, opts: opts, empty: map[string]bool{},
+	w := &Warehouse{lakeDir: abs, scratch: scratch, opts: opts, empty: map[string]bool{}, built: map[string]string{},
 		datasets: append([]lake.Dataset{lake.Quarantine}, datasets...)}
 	if err := w.open(); err != nil {
 		w.Close()
@@ -97,6 +103,9 @@ func (w *Warehouse) open() error {
 	ctx := context.Background()
 	setup := []string{
 		fmt.Sprintf("SET memory_limit = '%s'", w.opts.MemoryLimit),
+		// Large materializations may spill: into the scratch directory,
+		// not the working directory.
+		fmt.Sprintf("SET temp_directory = %s", quote(filepath.Join(w.scratch, "spill"))),
 		"SET autoinstall_known_extensions = false",
 		"SET autoload_known_extensions = false",
 	}
@@ -114,6 +123,9 @@ func (w *Warehouse) open() error {
 	if err := w.loadDims(ctx); err != nil {
 		return err
 	}
+	if err := w.loadStaffingTargets(ctx); err != nil {
+		return err
+	}
 	if err := w.runSQLFiles(ctx); err != nil {
 		return err
 	}
@@ -129,7 +141,7 @@ func (w *Warehouse) open() error {
 			return fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	return nil
+	return w.materialize(ctx)
 }
 
 // Close releases the database and its scratch directory.
@@ -148,6 +160,25 @@ func (w *Warehouse) LakeDir() string { return w.lakeDir }
 // files live under <dataset>/<key>=<value>/, never temporary ones.
 func (w *Warehouse) datasetGlob(d lake.Dataset) string {
 	return filepath.Join(w.lakeDir, d.Name(), d.PartitionKey()+"=*", "*.parquet")
+}
+
+// rawViews renames the views of the datasets whose contract name belongs to
+// a view of the semantic layer: the lake's rows are lake_<dataset> and the
+// contract view (sql/50_egov.sql, sql/60_staffing.sql) reads them. Every
+// other dataset's view carries the dataset's name.
+var rawViews = map[string]string{
+	"egov_documents": "lake_egov_documents",
+	"egov_status":    "lake_egov_status",
+	"staff_records":  "lake_staff_records",
+	"staff_quota":    "lake_staff_quota",
+}
+
+// viewName is the name of the view over a dataset's files.
+func viewName(d lake.Dataset) string {
+	if v, ok := rawViews[d.Name()]; ok {
+		return v
+	}
+	return d.Name()
 }
 
 func (w *Warehouse) hasFiles(d lake.Dataset) bool {
@@ -171,7 +202,7 @@ func (w *Warehouse) createDatasetView(ctx context.Context, d lake.Dataset) error
 	var q string
 	if w.hasFiles(d) {
 		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types_autocast = false)",
-			d.Name(), quote(w.datasetGlob(d)))
+			viewName(d), quote(w.datasetGlob(d)))
 		w.empty[d.Name()] = false
 	} else {
 		path := filepath.Join(w.scratch, d.Name()+".parquet")
@@ -179,17 +210,18 @@ func (w *Warehouse) createDatasetView(ctx context.Context, d lake.Dataset) error
 			return err
 		}
 		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT *, NULL::VARCHAR AS %s FROM read_parquet(%s)",
-			d.Name(), d.PartitionKey(), quote(path))
+			viewName(d), d.PartitionKey(), quote(path))
 		w.empty[d.Name()] = true
 	}
 	if _, err := w.db.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("create view %s: %w", d.Name(), err)
+		return fmt.Errorf("create view %s: %w", viewName(d), err)
 	}
 	return nil
 }
 
 // Refresh points views of datasets that had no files at the lake once
-// files appear. A long-running server calls it before queries.
+// files appear, and rebuilds the materialized tables whose dataset's files
+// changed. A long-running server calls it before queries.
 func (w *Warehouse) Refresh(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -201,6 +233,66 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	return w.materializeLocked(ctx)
+}
+
+// materialized are tables the semantic layer keeps as copies of views over
+// a dataset (sql/20_kpi_onestop.sql): the one-stop current-state rule runs
+// over every snapshot, too slow to run per query on a province's history.
+// Each is rebuilt, in order, whenever the dataset's set of files changes.
+var materialized = []struct{ dataset, table, source string }{
+	{"onestop_snapshots", "onestop_kpi_facts", "onestop_kpi_facts_src"},
+	{"onestop_snapshots", "onestop_kpi_periods", "onestop_kpi_periods_src"},
+}
+
+func (w *Warehouse) materialize(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.materializeLocked(ctx)
+}
+
+// materializeLocked rebuilds the stale materialized tables in one
+// transaction: concurrent queries see the old tables until it commits.
+func (w *Warehouse) materializeLocked(ctx context.Context) error {
+	files := map[string]string{}
+	var stale []int
+	for i, m := range materialized {
+		sig, ok := files[m.dataset]
+		if !ok {
+			for _, d := range w.datasets {
+				if d.Name() == m.dataset {
+					names, _ := filepath.Glob(w.datasetGlob(d))
+					sig = strings.Join(names, "\n")
+				}
+			}
+			files[m.dataset] = sig
+		}
+		if b, ok := w.built[m.table]; !ok || b != sig || (i > 0 && len(stale) > 0) {
+			stale = append(stale, i)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	defer tx.Rollback()
+	for _, i := range stale {
+		m := materialized[i]
+		start := time.Now()
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", m.table, m.source)); err != nil {
+			return fmt.Errorf("materialize %s: %w", m.table, err)
+		}
+		w.opts.Logger.Debug("materialized", "table", m.table, "elapsed", time.Since(start))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	for _, i := range stale {
+		w.built[materialized[i].table] = files[materialized[i].dataset]
 	}
 	return nil
 }

@@ -243,3 +243,25 @@ func TestSplitStatements(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestEncodersPrintNumbersPlainly(t *testing.T) {
+	w := open(t, t.TempDir())
+	q := "SELECT sum(x) AS huge, 12.50::DECIMAL(5,2) AS dec, 0.25::DOUBLE AS dbl, NULL AS n FROM (VALUES (7), (10)) t(x)"
+	got := query(t, w, q)
+	if want := "huge,dec,dbl,n\n17,12.5,0.25,\n"; got != want {
+		t.Errorf("csv got %q, want %q", got, want)
+	}
+	rows, err := w.Query(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	enc, _ := warehouse.NewEncoder("json")
+	var b bytes.Buffer
+	if err := enc.Encode(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[{\"huge\":17,\"dec\":12.5,\"dbl\":0.25,\"n\":null}\n]\n"; b.String() != want {
+		t.Errorf("json got %q, want %q", b.String(), want)
+	}
+}

@@ -1,31 +1,103 @@
 -- One-stop current state (contract 4.1). The current state of a dossier is
 -- its snapshot with the greatest (last_event_at, status rank, Kafka
--- timestamp, partition, offset): replays and late, older snapshots never
--- move it backwards.
+-- timestamp, partition, offset), then item index: replays and late, older
+-- snapshots never move it backwards.
+--
+-- The order is packed into one 128-bit integer per snapshot so that the
+-- winner is a plain max() per dossier and one semi-join, instead of a sort of
+-- every snapshot: last_event_at in whole seconds since 2000 (0 when absent,
+-- the smallest), the rank, the Kafka timestamp in milliseconds since 2000,
+-- partition, offset and item index. A dossier with any snapshot the packing
+-- cannot hold exactly (a date before 2000 or after 2135, a sub-second event
+-- or sub-millisecond Kafka timestamp, partition >= 1024, offset >= 2^30,
+-- item >= 1024) takes the exact path, a window over its snapshots.
+CREATE MACRO onestop_status_rank(status) AS
+  CASE WHEN status = 10 THEN 2 WHEN status IN (3, 7, 8, 9) THEN 1 ELSE 0 END;
+
+CREATE VIEW onestop_snapshot_keys AS
+SELECT * EXCLUDE (le, kts),
+  CASE WHEN NOT state_key_inexact THEN
+    CAST(((le << 31) | (onestop_status_rank(status) << 29) | (kts >> 13)) AS HUGEINT) * 9223372036854775808
+      + (((kts & 8191) << 50) | (CAST(kafka_partition AS BIGINT) << 40) | (kafka_offset << 10) | item_index)
+  END AS state_key
+FROM (
+  SELECT *,
+    NOT coalesce(le BETWEEN 0 AND 4294967295 AND (last_event_at IS NULL OR epoch_us(last_event_at) % 1000000 = 0)
+        AND kts BETWEEN 0 AND 4398046511103 AND epoch_us(kafka_timestamp) % 1000 = 0
+        AND kafka_partition BETWEEN 0 AND 1023 AND kafka_offset BETWEEN 0 AND 1073741823
+        AND item_index BETWEEN 0 AND 1023, false) AS state_key_inexact
+  FROM (
+    SELECT *,
+      CASE WHEN last_event_at IS NULL THEN 0 ELSE epoch_us(last_event_at) // 1000000 - 946684799 END AS le,
+      epoch_us(kafka_timestamp) // 1000 - 946684800000 AS kts
+    FROM (
+      -- 0 (1970-01-01) means absent (transform): some Parquet writers store
+      -- a zero optional value as 0 rather than NULL.
+      SELECT * REPLACE (
+        nullif(submitted_at, TIMESTAMPTZ 'epoch') AS submitted_at,
+        nullif(received_at, TIMESTAMPTZ 'epoch') AS received_at,
+        nullif(due_at, TIMESTAMPTZ 'epoch') AS due_at,
+        nullif(finished_at, TIMESTAMPTZ 'epoch') AS finished_at,
+        nullif(returned_at, TIMESTAMPTZ 'epoch') AS returned_at,
+        nullif(refused_at, TIMESTAMPTZ 'epoch') AS refused_at,
+        nullif(last_event_at, TIMESTAMPTZ 'epoch') AS last_event_at)
+      FROM onestop_snapshots
+    )
+  )
+);
+
 CREATE VIEW dossier_current AS
-SELECT * EXCLUDE (rn) FROM (
-  SELECT s.*,
-         row_number() OVER (
+WITH k AS NOT MATERIALIZED (
+  SELECT * FROM onestop_snapshot_keys
+), best AS MATERIALIZED (
+  SELECT dossier_code, max(state_key) AS state_key, bool_or(state_key_inexact) AS inexact
+  FROM k GROUP BY dossier_code
+)
+SELECT * EXCLUDE (state_key, state_key_inexact)
+FROM k SEMI JOIN (SELECT state_key FROM best WHERE NOT inexact) b ON k.state_key = b.state_key
+UNION ALL BY NAME
+SELECT * EXCLUDE (state_key, state_key_inexact, rn) FROM (
+  SELECT *, row_number() OVER (
            PARTITION BY dossier_code
-           ORDER BY last_event_at DESC NULLS LAST,
-                    CASE WHEN status = 10 THEN 2 WHEN status IN (3, 7, 8, 9) THEN 1 ELSE 0 END DESC,
+           ORDER BY last_event_at DESC NULLS LAST, onestop_status_rank(status) DESC,
                     kafka_timestamp DESC, kafka_partition DESC, kafka_offset DESC, item_index DESC) AS rn
-  FROM onestop_snapshots s
+  FROM k
+  WHERE dossier_code IN (SELECT dossier_code FROM best WHERE inexact)
 ) WHERE rn = 1;
 
+-- dossier_state: the current state with the derived columns of contract
+-- 4.1, the base of dossiers and of the KPIs.
+CREATE VIEW dossier_state AS
+SELECT d.*,
+  d.received_at IS NOT NULL AND d.status NOT IN (1, 3) AS accepted,
+  CASE WHEN d.status IN (7, 8, 9, 10) THEN coalesce(d.finished_at, d.returned_at, d.kafka_timestamp) END AS end_at,
+  -- The earliest apology's old appointment: a re-appointment never excuses.
+  coalesce(
+    CASE WHEN len(d.apologies) > 0 THEN
+      list_sort(list_filter(d.apologies, x -> x.apology_at IS NOT NULL))[1].prev_due_at END,
+    d.due_at) AS effective_due_at,
+  coalesce(len(d.supplements), 0) AS supplement_count,
+  coalesce(len(d.apologies), 0) AS apology_count
+FROM dossier_current d;
+
+-- dossiers: the current state, its derived columns and the sector and
+-- agency attributes of the dimensions. sector_name and agency_name are the
+-- dimension's names, else the ones the dossier carries.
 CREATE VIEW dossiers AS
 SELECT
-  dossier_code, procedure_code, procedure_name, sector_code, sector_name,
-  CASE WHEN strpos(sector_code, '-') > 0 THEN split_part(sector_code, '-', 1) ELSE sector_code END AS sector_group,
-  agency_code, agency_name, channel, applicant_type, status, return_by_post,
-  submitted_at, received_at, due_at, finished_at, returned_at, refused_at, last_event_at,
-  received_at IS NOT NULL AND status NOT IN (1, 3) AS accepted,
-  CASE WHEN status IN (7, 8, 9, 10) THEN coalesce(finished_at, returned_at, kafka_timestamp) END AS end_at,
-  coalesce(
-    list_sort(list_filter(apologies, a -> a.apology_at IS NOT NULL))[1].prev_due_at,
-    due_at) AS effective_due_at,
-  len(supplements) AS supplement_count,
-  len(apologies) AS apology_count,
-  supplements, apologies, applicant_hash,
-  kafka_partition, kafka_offset, kafka_timestamp
-FROM dossier_current;
+  d.dossier_code, d.procedure_code, d.procedure_name,
+  d.sector_code, coalesce(s.name, d.sector_name) AS sector_name,
+  coalesce(s.sector_group, sector_group_of(d.sector_code)) AS sector_group,
+  coalesce(s.group_name, g.group_name) AS sector_group_name,
+  d.agency_code, coalesce(a.name, d.agency_name) AS agency_name,
+  a.level AS agency_level, a.parent_code AS parent_agency_code,
+  coalesce(a.current_agency_code, d.agency_code) AS current_agency_code,
+  d.channel, d.applicant_type, d.status, d.return_by_post,
+  d.submitted_at, d.received_at, d.due_at, d.finished_at, d.returned_at, d.refused_at, d.last_event_at,
+  d.accepted, d.end_at, d.effective_due_at, d.supplement_count, d.apology_count,
+  d.supplements, d.apologies, d.applicant_hash,
+  d.kafka_partition, d.kafka_offset, d.kafka_timestamp
+FROM dossier_state d
+LEFT JOIN dim_sector s ON s.sector_code = d.sector_code
+LEFT JOIN dim_sector_group g ON g.sector_group = sector_group_of(d.sector_code)
+LEFT JOIN dim_agency a ON a.agency_code = d.agency_code;
