@@ -22,20 +22,31 @@ func start(t *testing.T, dir, listen string) *broker.Broker {
 	return b
 }
 
+// readAll reads a partition up to its end offset.
 func readAll(t *testing.T, addr, topic string, partition int) []string {
 	t.Helper()
+	conn, err := kafka.DialLeader(context.Background(), "tcp", addr, topic, partition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := conn.ReadLastOffset()
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, Topic: topic, Partition: partition, MaxWait: 100 * time.Millisecond, MaxBytes: broker.MaxMessageBytes})
 	defer r.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out []string
-	for {
+	for int64(len(out)) < end {
 		m, err := r.ReadMessage(ctx)
 		if err != nil {
-			return out
+			t.Fatalf("read %s/%d: %v after %d of %d records", topic, partition, err, len(out), end)
 		}
 		out = append(out, string(m.Value))
 	}
+	return out
 }
 
 // The log survives a restart in the same directory, topics included, and
