@@ -1294,3 +1294,25 @@ func TestKPIRefresh(t *testing.T) {
 		t.Errorf("after more files: %s", got)
 	}
 }
+
+// TestKPIColumns: the macro and both monthly views have the same columns,
+// the views with month first; counts are BIGINT, rates DOUBLE.
+func TestKPIColumns(t *testing.T) {
+	w := open(t, t.TempDir())
+	cols := func(rel string) string {
+		return query(t, w, "SELECT string_agg(column_name || ' ' || column_type, '; ') AS c FROM (DESCRIBE SELECT * FROM "+rel+")")
+	}
+	want := "c\nagency_code VARCHAR; sector_code VARCHAR; sector_group VARCHAR; received BIGINT; received_online BIGINT; " +
+		"received_direct BIGINT; received_postal BIGINT; carried_over BIGINT; resolved BIGINT; resolved_early BIGINT; " +
+		"resolved_on_time BIGINT; resolved_late BIGINT; open_end BIGINT; open_paused BIGINT; open_overdue BIGINT; " +
+		"open_within BIGINT; late_total BIGINT; late_apologized BIGINT; on_time_rate DOUBLE; progress_rate_766 DOUBLE; " +
+		"online_share DOUBLE; apology_rate DOUBLE; avg_processing_workdays DOUBLE; processing_workdays_total BIGINT\n"
+	if got := cols("kpi_onestop(DATE '2024-05-01', DATE '2024-06-01')"); got != want {
+		t.Errorf("kpi_onestop columns:\n%s\nwant\n%s", got, want)
+	}
+	for _, v := range []string{"kpi_onestop_monthly", "kpi_onestop_report_monthly"} {
+		if got := cols(v); got != strings.Replace(want, "c\n", "c\nmonth VARCHAR; ", 1) {
+			t.Errorf("%s columns:\n%s", v, got)
+		}
+	}
+}

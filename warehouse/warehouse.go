@@ -60,7 +60,7 @@ type Warehouse struct {
 
 	mu    sync.Mutex
 	empty map[string]bool // datasets whose view reads a zero-row stand-in
-	// built is, per materialized table, the dataset files it was built from.
+	// built is, per materialized table, the filesVersion it was built from.
 	built map[string]string
 }
 
@@ -252,6 +252,28 @@ func (w *Warehouse) materialize(ctx context.Context) error {
 	return w.materializeLocked(ctx)
 }
 
+// filesVersion changes whenever a file of the dataset appears or goes: it
+// lists the dataset's partition directories with their modification times
+// (publishing a file renames it into one), a few system calls per query
+// rather than a listing of every file.
+func (w *Warehouse) filesVersion(dataset string) string {
+	var b strings.Builder
+	dir := filepath.Join(w.lakeDir, dataset)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			fmt.Fprintf(&b, "%s %d\n", e.Name(), info.ModTime().UnixNano())
+		}
+	}
+	return b.String()
+}
+
 // materializeLocked rebuilds the stale materialized tables in one
 // transaction: concurrent queries see the old tables until it commits.
 func (w *Warehouse) materializeLocked(ctx context.Context) error {
@@ -260,12 +282,7 @@ func (w *Warehouse) materializeLocked(ctx context.Context) error {
 	for i, m := range materialized {
 		sig, ok := files[m.dataset]
 		if !ok {
-			for _, d := range w.datasets {
-				if d.Name() == m.dataset {
-					names, _ := filepath.Glob(w.datasetGlob(d))
-					sig = strings.Join(names, "\n")
-				}
-			}
+			sig = w.filesVersion(m.dataset)
 			files[m.dataset] = sig
 		}
 		if b, ok := w.built[m.table]; !ok || b != sig || (i > 0 && len(stale) > 0) {

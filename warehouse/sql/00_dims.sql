@@ -4,7 +4,7 @@
 -- Open, into small tables.
 
 -- A calendar file with a kind other than holiday or workday is refused.
-SELECT error('calendar.csv: kind of ' || date || ' is "' || coalesce(kind, '') || '", want holiday or workday')
+SELECT error('calendar.csv: kind of ' || coalesce(CAST(date AS VARCHAR), 'a row without a date') || ' is "' || coalesce(kind, '') || '", want holiday or workday')
 FROM src_calendar
 WHERE date IS NULL OR coalesce(lower(trim(kind)), '') NOT IN ('holiday', 'workday')
 LIMIT 1;

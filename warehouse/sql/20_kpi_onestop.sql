@@ -60,91 +60,67 @@ CREATE MACRO onestop_period_label(k) AS
   printf('%04d-%02d', k // 12, k % 12 + 1);
 
 CREATE VIEW onestop_kpi_periods_src AS
-WITH f AS MATERIALIZED (
-  SELECT kind.kind, f.*,
-         onestop_period_of(kind.kind, local_date(f.received_at)) AS kr,
-         onestop_period_of(kind.kind, local_date(f.end_at)) AS ke
-  FROM onestop_kpi_facts f, (VALUES ('month'), ('report')) kind(kind)
+WITH kinds AS (
+  SELECT * FROM (VALUES ('month'), ('report')) k(kind)
 ), span AS MATERIALIZED (
   -- From the first reception to the last reception or end.
-  SELECT kind, min(kr) AS k0, greatest(max(kr), coalesce(max(ke), max(kr))) AS k1 FROM f GROUP BY kind
+  SELECT kinds.kind,
+         onestop_period_of(kinds.kind, local_date(l.r0)) AS k0,
+         greatest(onestop_period_of(kinds.kind, local_date(l.r1)), coalesce(onestop_period_of(kinds.kind, local_date(l.e1)), 0)) AS k1
+  FROM kinds, (SELECT min(received_at) AS r0, max(received_at) AS r1, max(end_at) AS e1 FROM onestop_kpi_facts) l
+  WHERE l.r0 IS NOT NULL
+), f AS (
+  SELECT span.kind, span.k1, f.*,
+         onestop_period_of(span.kind, local_date(f.received_at)) AS kr,
+         onestop_period_of(span.kind, local_date(f.end_at)) AS ke
+  FROM onestop_kpi_facts f, span
 ), bounds AS (
-  SELECT span.kind, k.k,
-         onestop_period_start(span.kind, k.k) AS t0,
-         onestop_period_start(span.kind, k.k + 1) AS t1
+  -- t1: the end of period k.
+  SELECT span.kind, k.k, onestop_period_start(span.kind, k.k + 1) AS t1
   FROM span, range(span.k0, span.k1 + 2) k(k)
-), received AS (
-  SELECT kind, kr AS k, agency_code, sector_code, sector_group,
-         count(*) AS received,
-         count(*) FILTER (WHERE channel = 2) AS received_online,
-         count(*) FILTER (WHERE channel = 1 OR channel IS NULL) AS received_direct,
-         count(*) FILTER (WHERE channel = 3) AS received_postal
-  FROM f GROUP BY ALL
-), resolved AS (
-  SELECT f.kind, f.ke AS k, agency_code, sector_code, sector_group,
-         count(*) AS resolved,
-         count(*) FILTER (WHERE outcome = 1) AS resolved_early,
-         count(*) FILTER (WHERE outcome = 0) AS resolved_on_time,
-         count(*) FILTER (WHERE outcome = 2) AS resolved_late,
-         count(*) FILTER (WHERE outcome = 2 AND first_apology_at < b.t1) AS resolved_late_apologized,
-         CAST(sum(processing_workdays) AS BIGINT) AS processing_workdays_total,
-         count(processing_workdays) AS processing_workdays_n
-  FROM f JOIN bounds b ON b.kind = f.kind AND b.k = f.ke
-  GROUP BY ALL
-), open_end AS (
-  -- Open at the end t1 of period k: received before t1, not ended before
-  -- t1, i.e. k from the period of reception to the one before the end.
-  SELECT o.kind, o.k, agency_code, sector_code, sector_group,
-         count(*) AS open_end,
-         count(*) FILTER (WHERE paused) AS open_paused,
-         count(*) FILTER (WHERE NOT paused AND overdue) AS open_overdue,
-         count(*) FILTER (WHERE NOT paused AND overdue AND first_apology_at < t1) AS open_overdue_apologized
+), e AS (
+  -- One row per dossier and period from its reception (or end, if
+  -- earlier) to the period after the last one it is open at the end of:
+  -- received in kr, resolved in ke, open at the end of kr..ko, carried
+  -- over into kr+1..ko+1.
+  SELECT f.*, b.t1,
+         f.k = f.kr AS is_received,
+         f.k = f.ke AS is_resolved,
+         f.k >= f.kr AND f.k <= f.ko AS is_open,
+         f.k > f.kr AND f.k <= f.ko + 1 AS is_carried
   FROM (
-    SELECT f.kind, b.k, b.t1, agency_code, sector_code, sector_group, first_apology_at,
-           pauses IS NOT NULL AND onestop_paused_at(pauses, b.t1) AS paused,
-           onestop_overdue_at(effective_due_at, second_supplement_at, b.t1) AS overdue
-    FROM (SELECT *, unnest(range(kr, coalesce(ke, k1 + 1))) AS k FROM f JOIN span USING (kind)) f
-    JOIN bounds b ON b.kind = f.kind AND b.k = f.k
-  ) o
-  GROUP BY ALL
-), carried AS (
-  -- Carried over into k: open at the end of k - 1.
-  SELECT kind, k + 1 AS k, agency_code, sector_code, sector_group, open_end AS carried_over FROM open_end
-), keys AS (
-  SELECT kind, k, agency_code, sector_code, sector_group FROM received
-  UNION SELECT kind, k, agency_code, sector_code, sector_group FROM resolved
-  UNION SELECT kind, k, agency_code, sector_code, sector_group FROM open_end
-  UNION SELECT kind, k, agency_code, sector_code, sector_group FROM carried
+    SELECT f.*, unnest(range(least(f.kr, coalesce(f.ke, f.kr)), greatest(f.ko + 1, f.kr) + 1)) AS k
+    FROM (SELECT f.*, coalesce(f.ke, f.k1 + 1) - 1 AS ko FROM f) f
+  ) f
+  JOIN bounds b ON b.kind = f.kind AND b.k = f.k
+), g AS (
+  SELECT *,
+    is_open AND pauses IS NOT NULL AND onestop_paused_at(pauses, t1) AS paused,
+    is_open AND onestop_overdue_at(effective_due_at, second_supplement_at, t1) AS overdue,
+    coalesce(first_apology_at < t1, false) AS apologized
+  FROM e
 )
-SELECT keys.kind, onestop_period_label(keys.k) AS period, keys.agency_code, keys.sector_code, keys.sector_group,
-       coalesce(rc.received, 0) AS received,
-       coalesce(rc.received_online, 0) AS received_online,
-       coalesce(rc.received_direct, 0) AS received_direct,
-       coalesce(rc.received_postal, 0) AS received_postal,
-       coalesce(co.carried_over, 0) AS carried_over,
-       coalesce(rs.resolved, 0) AS resolved,
-       coalesce(rs.resolved_early, 0) AS resolved_early,
-       coalesce(rs.resolved_on_time, 0) AS resolved_on_time,
-       coalesce(rs.resolved_late, 0) AS resolved_late,
-       coalesce(oe.open_end, 0) AS open_end,
-       coalesce(oe.open_paused, 0) AS open_paused,
-       coalesce(oe.open_overdue, 0) AS open_overdue,
-       coalesce(oe.open_end - oe.open_paused - oe.open_overdue, 0) AS open_within,
-       coalesce(rs.resolved_late, 0) + coalesce(oe.open_overdue, 0) AS late_total,
-       coalesce(rs.resolved_late_apologized, 0) + coalesce(oe.open_overdue_apologized, 0) AS late_apologized,
-       coalesce(rs.processing_workdays_total, 0) AS processing_workdays_total,
-       coalesce(rs.processing_workdays_n, 0) AS processing_workdays_n
-FROM keys
-JOIN span ON span.kind = keys.kind AND keys.k BETWEEN span.k0 AND span.k1
-LEFT JOIN received rc ON rc.kind = keys.kind AND rc.k = keys.k AND rc.agency_code IS NOT DISTINCT FROM keys.agency_code
-  AND rc.sector_code IS NOT DISTINCT FROM keys.sector_code AND rc.sector_group IS NOT DISTINCT FROM keys.sector_group
-LEFT JOIN resolved rs ON rs.kind = keys.kind AND rs.k = keys.k AND rs.agency_code IS NOT DISTINCT FROM keys.agency_code
-  AND rs.sector_code IS NOT DISTINCT FROM keys.sector_code AND rs.sector_group IS NOT DISTINCT FROM keys.sector_group
-LEFT JOIN open_end oe ON oe.kind = keys.kind AND oe.k = keys.k AND oe.agency_code IS NOT DISTINCT FROM keys.agency_code
-  AND oe.sector_code IS NOT DISTINCT FROM keys.sector_code AND oe.sector_group IS NOT DISTINCT FROM keys.sector_group
-LEFT JOIN carried co ON co.kind = keys.kind AND co.k = keys.k AND co.agency_code IS NOT DISTINCT FROM keys.agency_code
-  AND co.sector_code IS NOT DISTINCT FROM keys.sector_code AND co.sector_group IS NOT DISTINCT FROM keys.sector_group
-ORDER BY keys.kind, period, keys.agency_code, keys.sector_code;
+SELECT g.kind, onestop_period_label(g.k) AS period, agency_code, sector_code, sector_group,
+  count(*) FILTER (WHERE is_received) AS received,
+  count(*) FILTER (WHERE is_received AND channel = 2) AS received_online,
+  count(*) FILTER (WHERE is_received AND (channel = 1 OR channel IS NULL)) AS received_direct,
+  count(*) FILTER (WHERE is_received AND channel = 3) AS received_postal,
+  count(*) FILTER (WHERE is_carried) AS carried_over,
+  count(*) FILTER (WHERE is_resolved) AS resolved,
+  count(*) FILTER (WHERE is_resolved AND outcome = 1) AS resolved_early,
+  count(*) FILTER (WHERE is_resolved AND outcome = 0) AS resolved_on_time,
+  count(*) FILTER (WHERE is_resolved AND outcome = 2) AS resolved_late,
+  count(*) FILTER (WHERE is_open) AS open_end,
+  count(*) FILTER (WHERE paused) AS open_paused,
+  count(*) FILTER (WHERE NOT paused AND overdue) AS open_overdue,
+  count(*) FILTER (WHERE is_open AND NOT paused AND NOT overdue) AS open_within,
+  count(*) FILTER (WHERE (is_resolved AND outcome = 2) OR (NOT paused AND overdue)) AS late_total,
+  count(*) FILTER (WHERE ((is_resolved AND outcome = 2) OR (NOT paused AND overdue)) AND apologized) AS late_apologized,
+  coalesce(CAST(sum(processing_workdays) FILTER (WHERE is_resolved) AS BIGINT), 0) AS processing_workdays_total,
+  count(processing_workdays) FILTER (WHERE is_resolved) AS processing_workdays_n
+FROM g JOIN span ON span.kind = g.kind AND g.k BETWEEN span.k0 AND span.k1
+GROUP BY ALL
+ORDER BY 1, 2, 3, 4;
 
 CREATE TABLE onestop_kpi_periods AS SELECT * FROM onestop_kpi_periods_src LIMIT 0;
 
