@@ -30,19 +30,9 @@ FROM (
     SELECT *,
       CASE WHEN last_event_at IS NULL THEN 0 ELSE epoch_us(last_event_at) // 1000000 - 946684799 END AS le,
       epoch_us(kafka_timestamp) // 1000 - 946684800000 AS kts
-    FROM (
-      -- 0 (1970-01-01) means absent (transform): some Parquet writers store
-      -- a zero optional value as 0 rather than NULL.
-      SELECT * REPLACE (
-        nullif(submitted_at, TIMESTAMPTZ 'epoch') AS submitted_at,
-        nullif(received_at, TIMESTAMPTZ 'epoch') AS received_at,
-        nullif(due_at, TIMESTAMPTZ 'epoch') AS due_at,
-        nullif(finished_at, TIMESTAMPTZ 'epoch') AS finished_at,
-        nullif(returned_at, TIMESTAMPTZ 'epoch') AS returned_at,
-        nullif(refused_at, TIMESTAMPTZ 'epoch') AS refused_at,
-        nullif(last_event_at, TIMESTAMPTZ 'epoch') AS last_event_at)
-      FROM onestop_snapshots
-    )
+    -- Absent dates are NULL in the lake (the patched parquet-go writer,
+    -- third_party/README.md); no epoch-as-NULL rewrite is needed here.
+    FROM onestop_snapshots
   )
 );
 
