@@ -116,7 +116,9 @@ func Run(ctx context.Context, opts Options) error {
 	defer cancel()
 	var watchErr error
 	var watchDone chan struct{}
+	var committed chan struct{}
 	if opts.ExitWhenCaughtUp {
+		committed = make(chan struct{}, 1)
 		targets, err := endOffsets(ctx, opts.Brokers, topics)
 		if err != nil {
 			return fmt.Errorf("ingest: read end offsets: %w", err)
@@ -125,7 +127,7 @@ func Run(ctx context.Context, opts Options) error {
 		watchDone = make(chan struct{})
 		go func() {
 			defer close(watchDone)
-			watchErr = waitCaughtUp(ctx, opts.Lake, targets)
+			watchErr = waitCaughtUp(ctx, opts.Lake, targets, committed)
 			cancel()
 		}()
 	}
@@ -169,7 +171,7 @@ func Run(ctx context.Context, opts Options) error {
 		for topic, parts := range gen.Assignments {
 			for _, p := range parts {
 				w := &worker{
-					opts: &opts, src: sources[topic], partition: p.ID, metrics: m,
+					opts: &opts, src: sources[topic], partition: p.ID, metrics: m, committed: committed,
 					commit: func(next int64) error {
 						commitMu.Lock()
 						defer commitMu.Unlock()
@@ -184,9 +186,11 @@ func Run(ctx context.Context, opts Options) error {
 	}
 }
 
-// waitCaughtUp returns when the lake holds every partition up to target.
-func waitCaughtUp(ctx context.Context, l *lake.Lake, targets []target) error {
-	t := time.NewTicker(200 * time.Millisecond)
+// waitCaughtUp returns when the lake holds every partition up to target. It
+// looks again when a worker of this process commits, and every second for
+// the partitions other processes of the group commit.
+func waitCaughtUp(ctx context.Context, l *lake.Lake, targets []target, committed <-chan struct{}) error {
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		done := true
@@ -209,6 +213,7 @@ func waitCaughtUp(ctx context.Context, l *lake.Lake, targets []target) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-committed:
 		case <-t.C:
 		}
 	}
@@ -252,20 +257,23 @@ func endOffsets(ctx context.Context, brokers []string, topics []string) ([]targe
 	return out, nil
 }
 
-// firstOffset is where a partition the lake has never seen starts.
-func firstOffset(ctx context.Context, brokers []string, topic string, partition int) (int64, error) {
+// partitionOffsets returns the first offset a partition holds and its end
+// (the offset the next record will get).
+func partitionOffsets(ctx context.Context, brokers []string, topic string, partition int) (first, end int64, err error) {
 	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
-	res, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.FirstOffsetOf(partition)}}})
+	res, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
+		topic: {kafka.FirstOffsetOf(partition), kafka.LastOffsetOf(partition)},
+	}})
 	if err != nil {
-		return 0, fmt.Errorf("list offsets of %s/%d: %w", topic, partition, err)
+		return 0, 0, fmt.Errorf("list offsets of %s/%d: %w", topic, partition, err)
 	}
 	for _, p := range res.Topics[topic] {
 		if p.Partition == partition {
 			if p.Error != nil {
-				return 0, fmt.Errorf("offsets of %s/%d: %w", topic, partition, p.Error)
+				return 0, 0, fmt.Errorf("offsets of %s/%d: %w", topic, partition, p.Error)
 			}
-			return p.FirstOffset, nil
+			return p.FirstOffset, p.LastOffset, nil
 		}
 	}
-	return 0, fmt.Errorf("offsets of %s/%d: partition missing from answer", topic, partition)
+	return 0, 0, fmt.Errorf("offsets of %s/%d: partition missing from answer", topic, partition)
 }

@@ -12,6 +12,7 @@ import (
 type metrics struct {
 	records    *prometheus.CounterVec
 	tombstones *prometheus.CounterVec
+	lost       *prometheus.CounterVec
 	rejected   *prometheus.CounterVec
 	rows       *prometheus.CounterVec
 	flushes    *prometheus.CounterVec
@@ -23,6 +24,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		records:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ktxh_ingest_records_total", Help: "Kafka records committed to the lake."}, []string{"topic"}),
 		tombstones: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ktxh_ingest_tombstones_total", Help: "Tombstone records skipped."}, []string{"topic"}),
+		lost:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ktxh_ingest_lost_offsets_total", Help: "Offsets deleted by the broker (retention) before they were consumed."}, []string{"topic"}),
 		rejected:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ktxh_ingest_rejected_total", Help: "Records or items quarantined."}, []string{"topic"}),
 		rows:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ktxh_ingest_rows_total", Help: "Rows written to the lake."}, []string{"dataset"}),
 		flushes:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ktxh_ingest_batches_total", Help: "Batches committed to the lake."}, []string{"topic"}),
@@ -30,7 +32,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		next:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ktxh_ingest_lake_offset", Help: "Next offset the lake resumes from."}, []string{"topic", "partition"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.records, m.tombstones, m.rejected, m.rows, m.flushes, m.flushTime, m.next)
+		reg.MustRegister(m.records, m.tombstones, m.lost, m.rejected, m.rows, m.flushes, m.flushTime, m.next)
 	}
 	return m
 }

@@ -22,6 +22,9 @@ type worker struct {
 	partition int
 	metrics   *metrics
 	commit    func(next int64) error
+	// committed, when set, is told (without blocking) of every batch
+	// committed: the caught-up watcher need not poll for it.
+	committed chan<- struct{}
 }
 
 func (w *worker) run(gctx, ctx context.Context) {
@@ -51,34 +54,35 @@ func (w *worker) run(gctx, ctx context.Context) {
 // generation, after committing what it holds.
 func (w *worker) consume(gctx, ctx context.Context) error {
 	topic, l := w.src.Topic, w.opts.Lake
+	log := w.opts.Logger.With("topic", topic, "partition", w.partition)
 	from, ok, err := l.Next(topic, w.partition)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		if from, err = firstOffset(ctx, w.opts.Brokers, topic, w.partition); err != nil {
+		if from, _, err = partitionOffsets(ctx, w.opts.Brokers, topic, w.partition); err != nil {
 			return err
 		}
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        w.opts.Brokers,
-		Topic:          topic,
-		Partition:      w.partition,
-		MinBytes:       1,
-		MaxBytes:       max(w.src.MaxBytes+(1<<20), 16<<20),
-		MaxWait:        w.opts.MaxWait,
-		QueueCapacity:  1024,
-		ReadBackoffMin: 50 * time.Millisecond,
-		ReadBackoffMax: time.Second,
-	})
-	defer r.Close()
-	if err := r.SetOffset(from); err != nil {
-		return fmt.Errorf("seek %s/%d to %d: %w", topic, w.partition, from, err)
+	f := &fetcher{
+		brokers:   w.opts.Brokers,
+		topic:     topic,
+		partition: w.partition,
+		cfg:       kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: max(w.src.MaxBytes+(1<<20), 16<<20), MaxWait: w.opts.MaxWait},
+		log:       log,
 	}
+	defer f.stop()
+	// The generation or the process ending interrupts a fetch in progress.
+	wctx, cancel := context.WithCancel(gctx)
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	defer context.AfterFunc(wctx, f.stop)()
+
 	dec := w.src.NewDecoder()
 	batch := l.NewBatch(topic, w.partition, from)
 	defer func() { batch.Abort() }()
 	var bytes int64
+	var started time.Time // of the batch's first record
 
 	flush := func() error {
 		if batch.Records() == 0 {
@@ -90,87 +94,96 @@ func (w *worker) consume(gctx, ctx context.Context) error {
 			return fmt.Errorf("commit batch %s/%d [%d,%d): %w", topic, w.partition, batch.From(), batch.Next(), err)
 		}
 		w.metrics.flushed(m, time.Since(start))
-		w.opts.Logger.Debug("batch committed", "topic", topic, "partition", w.partition, "from", m.From, "next", m.Next,
-			"records", m.Records, "rejected", m.Rejected, "files", len(m.Files), "seconds", time.Since(start).Seconds())
+		log.Debug("batch committed", "from", m.From, "next", m.Next, "records", m.Records,
+			"rejected", m.Rejected, "files", len(m.Files), "seconds", time.Since(start).Seconds())
 		if err := w.commit(m.Next); err != nil {
 			// Harmless: the lake, not Kafka, says where to resume.
-			w.opts.Logger.Debug("kafka offset commit", "topic", topic, "partition", w.partition, "err", err)
+			log.Debug("kafka offset commit", "err", err)
+		}
+		if w.committed != nil {
+			select {
+			case w.committed <- struct{}{}:
+			default:
+			}
 		}
 		batch = l.NewBatch(topic, w.partition, m.Next)
 		bytes = 0
 		return nil
 	}
 
-	age := ageLimit{parent: gctx, ctx: gctx}
-	defer age.stop()
 	var rec transform.Record
 	rec.Topic = topic
+	next := from
 	for {
-		msg, err := r.FetchMessage(age.ctx)
+		b, err := f.fetch(wctx, next)
 		if err != nil {
-			if gctx.Err() != nil || ctx.Err() != nil {
-				return flush()
-			}
-			if errors.Is(err, context.DeadlineExceeded) && age.ctx.Err() != nil {
-				age.stop()
-				if err := flush(); err != nil {
-					return err
-				}
+			if gap := (*gapError)(nil); errors.As(err, &gap) {
+				log.Error("records lost: skipping offsets the broker no longer holds", "from", gap.from, "to", gap.first, "err", gap)
+				w.metrics.lost.WithLabelValues(topic).Add(float64(gap.first - gap.from))
+				next = gap.first
 				continue
+			}
+			if wctx.Err() != nil || errors.Is(err, errStopped) {
+				return flush()
 			}
 			return fmt.Errorf("fetch %s/%d: %w", topic, w.partition, err)
 		}
-		if batch.Records() == 0 {
-			age.start(w.opts.FlushInterval)
-		}
-		rec.Partition = int32(msg.Partition)
-		rec.Offset = msg.Offset
-		rec.Timestamp = msg.Time
-		rec.Key = msg.Key
-		rec.Value = msg.Value
-		if rec.Value == nil {
-			// kafka-go's Reader surfaces a null (tombstone) and an empty
-			// value alike; ask the broker which this one is.
-			if rec.Value, err = w.nullOrEmpty(ctx, msg.Offset); err != nil {
-				return err
+		hwm := b.HighWaterMark()
+		for n := 1; ; n++ {
+			msg, err := b.ReadMessage()
+			if err != nil {
+				break
+			}
+			if msg.Offset < next {
+				continue // a compressed batch starts before the offset asked for
+			}
+			if n%4096 == 0 {
+				f.extend()
+			}
+			if batch.Records() == 0 {
+				started = time.Now()
+			}
+			next = msg.Offset + 1
+			rec.Partition = int32(msg.Partition)
+			rec.Offset = msg.Offset
+			rec.Timestamp = msg.Time
+			rec.Key = msg.Key
+			rec.Value = msg.Value
+			if rec.Value == nil {
+				// kafka-go surfaces a null (tombstone) and an empty value
+				// alike; ask the broker which this one is.
+				if rec.Value, err = w.nullOrEmpty(wctx, msg.Offset); err != nil {
+					f.done(b)
+					if wctx.Err() != nil {
+						return flush()
+					}
+					return err
+				}
+			}
+			batch.Record(&rec)
+			bytes += int64(len(msg.Value))
+			if rec.Value != nil && transform.Precheck(&rec, w.src.MaxBytes, batch) {
+				dec.Decode(&rec, batch)
+			}
+			if err := batch.Err(); err != nil {
+				f.done(b)
+				return fmt.Errorf("write batch %s/%d: %w", topic, w.partition, err)
+			}
+			caughtUp := w.opts.ExitWhenCaughtUp && next >= hwm
+			if caughtUp || batch.Records() >= w.opts.FlushRecords || bytes >= w.opts.FlushBytes {
+				if err := flush(); err != nil {
+					f.done(b)
+					return err
+				}
 			}
 		}
-		batch.Record(&rec)
-		bytes += int64(len(msg.Value))
-		if rec.Value != nil && transform.Precheck(&rec, w.src.MaxBytes, batch) {
-			dec.Decode(&rec, batch)
-		}
-		if err := batch.Err(); err != nil {
-			return fmt.Errorf("write batch %s/%d: %w", topic, w.partition, err)
-		}
-		caughtUp := w.opts.ExitWhenCaughtUp && msg.Offset+1 >= msg.HighWaterMark
-		if caughtUp || batch.Records() >= w.opts.FlushRecords || bytes >= w.opts.FlushBytes {
-			age.stop()
+		f.done(b)
+		if batch.Records() > 0 && time.Since(started) >= w.opts.FlushInterval {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
-}
-
-// ageLimit is the context bounding a batch's age: made once per batch, not
-// per fetch, because a context per record costs more than decoding it.
-type ageLimit struct {
-	parent context.Context
-	ctx    context.Context
-	cancel context.CancelFunc
-}
-
-func (a *ageLimit) start(d time.Duration) {
-	a.ctx, a.cancel = context.WithTimeout(a.parent, d)
-}
-
-func (a *ageLimit) stop() {
-	if a.cancel != nil {
-		a.cancel()
-		a.cancel = nil
-	}
-	a.ctx = a.parent
 }
 
 // nullOrEmpty fetches the record at offset again through kafka-go's

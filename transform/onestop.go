@@ -98,7 +98,8 @@ type OnestopDecoder struct {
 	row    DossierSnapshot
 	num    []byte
 	strs   interner
-	out    []byte
+	// scratch of dossier, kept to spare an allocation per record
+	status, idDoc, idFirst []byte
 }
 
 // NewOnestopDecoder returns a decoder hashing applicant IDs with h.
@@ -133,9 +134,8 @@ func (d *OnestopDecoder) dossier(rec *Record, item int32, v *fastjson.Value, env
 	r.ItemIndex = item
 	r.EnvelopeAgency = env
 
-	var status []byte
-	var idDoc, idFirst []byte
-	var fail string
+	status, idDoc, idFirst := d.status[:0], d.idDoc[:0], d.idFirst[:0]
+	defer func() { d.status, d.idDoc, d.idFirst = status, idDoc, idFirst }()
 	// Optional dates are kept as NULL when malformed, like optional codes
 	// out of range; only a required field can reject a dossier.
 	date := func(b []byte) int64 {
@@ -149,9 +149,6 @@ func (d *OnestopDecoder) dossier(rec *Record, item int32, v *fastjson.Value, env
 		return t
 	}
 	o.Visit(func(key []byte, fv *fastjson.Value) {
-		if fail != "" {
-			return
-		}
 		switch string(key) {
 		case "MaHoSo":
 			if b := scalar(fv, d.num); len(b) > 0 {

@@ -14,10 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/valyala/fastjson"
 
 	"github.com/tayninh/ktxh/ingest/broker"
 	"github.com/tayninh/ktxh/pipelines"
+	"github.com/tayninh/ktxh/pipelines/synth"
 	"github.com/tayninh/ktxh/warehouse/lake"
 )
 
@@ -58,7 +58,7 @@ func benchIngest(ctx context.Context, n int, partitions int32, lakeDir, profile 
 	// sectors, agencies, channels and dates varying as in the province.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ProducerLinger(5*time.Millisecond),
 		kgo.ProducerBatchCompression(kgo.Lz4Compression()), kgo.MaxBufferedRecords(100_000),
-		kgo.ProducerBatchMaxBytes(4<<20))
+		kgo.ProducerBatchMaxBytes(1<<20))
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func benchIngest(ctx context.Context, n int, partitions int32, lakeDir, profile 
 	var perr error
 	var mu sync.Mutex
 	for i := 0; i < n; i++ {
-		v := benchSnapshot(i)
+		v := synth.BenchSnapshot(i)
 		bytes += int64(len(v))
 		cl.Produce(ctx, &kgo.Record{Topic: topics.Dossiers, Partition: int32(i % int(partitions)), Value: v, Timestamp: time.Now()}, func(_ *kgo.Record, err error) {
 			if err != nil {
@@ -149,44 +149,4 @@ type lakeReader struct{ dir string }
 
 func (r *lakeReader) manifests(topic string, partition int) ([]*lake.Manifest, error) {
 	return lake.ReadManifests(r.dir, topic, partition)
-}
-
-var (
-	benchSectors  = []string{"G13-TN02\",\"TenLinhVuc\":\"Đất đai", "G15-TP01\",\"TenLinhVuc\":\"Hộ tịch", "G15-TP02\",\"TenLinhVuc\":\"Chứng thực", "G17-XD01\",\"TenLinhVuc\":\"Hoạt động xây dựng", "G05-KH01\",\"TenLinhVuc\":\"Thành lập và hoạt động của doanh nghiệp"}
-	benchAgencies = []string{"000.00.20.H53\",\"DonViXuLy\":\"UBND huyện Hòa Thành", "000.00.21.H53\",\"DonViXuLy\":\"UBND huyện Gò Dầu", "000.00.12.H53\",\"DonViXuLy\":\"Sở Tư pháp", "000.00.13.H53\",\"DonViXuLy\":\"Sở Tài nguyên và Môi trường"}
-)
-
-// benchSnapshot is the i-th preloaded dossier snapshot.
-func benchSnapshot(i int) []byte {
-	day := time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC).AddDate(0, 0, i/3000)
-	d := day.Format("20060102")
-	status := []int{2, 4, 4, 5, 9, 10}[i%6]
-	return fmt.Appendf(nil, `{"MaHoSo":"%s-%s-%04d","MaTTHC":"1.00%04d","TenTTHC":"Thủ tục hành chính số %d","MaLinhVuc":"%s",`+
-		`"MaDonVi":"%s","KenhThucHien":"%d","LoaiDoiTuong":"%d","TrangThaiHoSo":"%d","HinhThuc":"%d",`+
-		`"NgayNopHoSo":"%s075500","NgayTiepNhan":"%s080000","NgayHenTra":"%s170000","NgayKetThucXuLy":"%s","NgayTra":"",`+
-		`"ChuHoSo":"Nguyễn Văn An","SoGiayToChuHoSo":"0720900%05d","Email":"an%d@example.vn","SoDienThoai":"09123%05d"}`,
-		benchAgencies[i%4][:13], d[2:], i%10000, i%500, i%500, benchSectors[i%5], benchAgencies[i%4], 1+i%3, 1+i%2, status, i%2,
-		d, d, day.AddDate(0, 0, 14).Format("20060102"), map[bool]string{true: day.AddDate(0, 0, 10).Format("20060102") + "100000"}[status >= 9],
-		i%100000, i%1000, i%100000)
-}
-
-// singleObjects splits an array or envelope value into its dossier objects,
-// so that the benchmark counts one snapshot per record.
-func singleObjects(p *fastjson.Parser, value []byte) [][]byte {
-	v, err := p.ParseBytes(value)
-	if err != nil {
-		return nil
-	}
-	items := v.GetArray()
-	if items == nil {
-		items = v.GetArray("data")
-	}
-	if items == nil {
-		return [][]byte{value}
-	}
-	out := make([][]byte, 0, len(items))
-	for _, it := range items {
-		out = append(out, it.MarshalTo(nil))
-	}
-	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -40,7 +41,68 @@ func (d *dataset[T]) Name() string            { return d.name }
 func (d *dataset[T]) Schema() *parquet.Schema { return d.schema }
 
 func (d *dataset[T]) newTable(w *writerOptions) table {
-	return &typedTable[T]{ds: d, opts: w, parts: map[string]*partFile[T]{}}
+	return &typedTable[T]{ds: d, opts: w, pool: poolOf[T](w, d.name), parts: map[string]*partFile[T]{}}
+}
+
+// writers is a free list of one dataset's Parquet writers, shared by the
+// batches of a lake. A fresh parquet-go writer grows its column buffers
+// from nothing, which cost more per row than encoding the row; a reset one
+// keeps them. The list is bounded so idle writers cannot pin much memory.
+type writers[T any] struct {
+	mu   sync.Mutex
+	free []*pooledWriter[T]
+}
+
+type pooledWriter[T any] struct {
+	w  *parquet.GenericWriter[T]
+	bw *bufio.Writer
+}
+
+// maxIdleWriters bounds each dataset's free list: a batch rarely spans more
+// months than this, and an idle writer holds several MiB of buffers.
+const maxIdleWriters = 8
+
+func poolOf[T any](o *writerOptions, dataset string) *writers[T] {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if p, ok := o.pools[dataset].(*writers[T]); ok {
+		return p
+	}
+	p := &writers[T]{}
+	if o.pools == nil {
+		o.pools = map[string]any{}
+	}
+	o.pools[dataset] = p
+	return p
+}
+
+func (p *writers[T]) get(f *os.File, opts []parquet.WriterOption) *pooledWriter[T] {
+	p.mu.Lock()
+	var pw *pooledWriter[T]
+	if n := len(p.free); n > 0 {
+		pw, p.free = p.free[n-1], p.free[:n-1]
+	}
+	p.mu.Unlock()
+	if pw == nil {
+		// Pages go through a large buffer: one write syscall per MiB
+		// rather than per page keeps the goroutine out of blocking
+		// syscalls.
+		bw := bufio.NewWriterSize(f, 1<<20)
+		return &pooledWriter[T]{w: parquet.NewGenericWriter[T](bw, opts...), bw: bw}
+	}
+	pw.bw.Reset(f)
+	pw.w.Reset(pw.bw)
+	return pw
+}
+
+// put returns a writer whose file was closed cleanly.
+func (p *writers[T]) put(pw *pooledWriter[T]) {
+	pw.bw.Reset(nil)
+	p.mu.Lock()
+	if len(p.free) < maxIdleWriters {
+		p.free = append(p.free, pw)
+	}
+	p.mu.Unlock()
 }
 
 // table is a dataset's share of one batch: a temporary Parquet file per
@@ -56,6 +118,7 @@ type table interface {
 type typedTable[T any] struct {
 	ds    *dataset[T]
 	opts  *writerOptions
+	pool  *writers[T]
 	parts map[string]*partFile[T]
 	last  *partFile[T]
 	n     int64
@@ -66,7 +129,7 @@ type partFile[T any] struct {
 	part  string
 	path  string
 	f     *os.File
-	bw    *bufio.Writer
+	pw    *pooledWriter[T]
 	w     *parquet.GenericWriter[T]
 	buf   []T
 	rows  int64
@@ -113,16 +176,14 @@ func (t *typedTable[T]) open(value, part, tmpDir string) (*partFile[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	// Pages go through a large buffer: one write syscall per MiB rather
-	// than per page keeps the goroutine out of blocking syscalls.
-	bw := bufio.NewWriterSize(f, 1<<20)
+	pw := t.pool.get(f, t.opts.parquet)
 	return &partFile[T]{
 		value: value,
 		part:  part,
 		path:  path,
 		f:     f,
-		bw:    bw,
-		w:     parquet.NewGenericWriter[T](bw, t.opts.parquet...),
+		pw:    pw,
+		w:     pw.w,
 		buf:   make([]T, 0, bufRows),
 	}, nil
 }
@@ -150,7 +211,7 @@ func (t *typedTable[T]) finish() ([]File, error) {
 		if err := pf.w.Close(); err != nil {
 			return nil, fmt.Errorf("close parquet %s: %w", pf.path, err)
 		}
-		if err := pf.bw.Flush(); err != nil {
+		if err := pf.pw.bw.Flush(); err != nil {
 			return nil, fmt.Errorf("write %s: %w", pf.path, err)
 		}
 		if err := pf.f.Sync(); err != nil {
@@ -164,6 +225,8 @@ func (t *typedTable[T]) finish() ([]File, error) {
 			return nil, fmt.Errorf("close %s: %w", pf.path, err)
 		}
 		pf.f = nil
+		t.pool.put(pf.pw)
+		pf.pw, pf.w = nil, nil
 		files = append(files, File{Dataset: t.ds.name, Partition: pf.part, Rows: pf.rows, Bytes: st.Size()})
 	}
 	return files, nil

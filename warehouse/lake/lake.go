@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -55,6 +56,9 @@ func (o *Options) validate() {
 
 type writerOptions struct {
 	parquet []parquet.WriterOption
+
+	mu    sync.Mutex
+	pools map[string]any // dataset name → *writers[T]
 }
 
 // Lake is an open lake directory. Safe for concurrent use by the partition
@@ -84,6 +88,7 @@ func Open(dir string, datasets []Dataset, opts Options) (*Lake, error) {
 	l.wopts = &writerOptions{parquet: []parquet.WriterOption{
 		parquet.Compression(codec),
 		parquet.MaxRowsPerRowGroup(opts.RowGroupRows),
+		parquet.PageBufferSize(64 << 10),
 		parquet.CreatedBy("ktxh", "1", ""),
 	}}
 	if err := os.MkdirAll(filepath.Join(dir, tmpDir), 0o755); err != nil {
