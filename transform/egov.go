@@ -177,7 +177,7 @@ type EgovDecoder struct {
 
 // NewEgovDecoder returns a decoder for egov.documents.
 func NewEgovDecoder() *EgovDecoder {
-	return &EgovDecoder{strs: interner{}}
+	return &EgovDecoder{}
 }
 
 // Decode implements Decoder: a value whose first non-space byte is '<' is

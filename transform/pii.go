@@ -28,14 +28,16 @@ type Hasher struct {
 	norm []byte
 	// seen remembers recent hashes, direct-mapped: every snapshot of a
 	// dossier carries the same applicant ID, and an HMAC costs ten times a
-	// probe. A map of that size cost a third of the HMAC on every miss.
-	seed maphash.Seed
-	seen []hashSlot
+	// probe. A slot knows its ID by two independent 64-bit hashes (a false
+	// match has odds of 2^-128), so a probe reads one small slot, and a
+	// miss allocates only the hash it returns.
+	seed1, seed2 maphash.Seed
+	seen         []hashSlot
 }
 
 type hashSlot struct {
-	h       uint64 // compared first: a miss then reads no string
-	id, sum string
+	h1, h2 uint64
+	sum    string
 }
 
 const hashCacheSize = 1 << 14 // slots, a power of two
@@ -47,7 +49,7 @@ func NewHasher(key []byte) (*Hasher, error) {
 	}
 	k := append([]byte(nil), key...)
 	return &Hasher{mac: hmac.New(sha256.New, k), sum: make([]byte, 0, 32), out: make([]byte, 32),
-		seed: maphash.MakeSeed(), seen: make([]hashSlot, hashCacheSize)}, nil
+		seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(), seen: make([]hashSlot, hashCacheSize)}, nil
 }
 
 // Hash returns the keyed hash of an identifier, normalised (trimmed, upper
@@ -60,16 +62,16 @@ func (h *Hasher) Hash(id []byte) string {
 		}
 		h.norm = append(h.norm, c)
 	}
-	mh := maphash.Bytes(h.seed, h.norm)
-	slot := &h.seen[mh&(hashCacheSize-1)]
-	if slot.h == mh && slot.sum != "" && slot.id == string(h.norm) {
+	h1, h2 := maphash.Bytes(h.seed1, h.norm), maphash.Bytes(h.seed2, h.norm)
+	slot := &h.seen[h1&(hashCacheSize-1)]
+	if slot.h1 == h1 && slot.h2 == h2 && slot.sum != "" {
 		return slot.sum
 	}
 	h.mac.Reset()
 	h.mac.Write(h.norm)
 	h.sum = h.mac.Sum(h.sum[:0])
 	hex.Encode(h.out, h.sum[:16])
-	*slot = hashSlot{h: mh, id: string(h.norm), sum: string(h.out)}
+	*slot = hashSlot{h1: h1, h2: h2, sum: string(h.out)}
 	return slot.sum
 }
 

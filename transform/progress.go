@@ -54,7 +54,7 @@ type ProgressDecoder struct {
 
 // NewProgressDecoder returns a decoder for onestop.progress.
 func NewProgressDecoder() *ProgressDecoder {
-	return &ProgressDecoder{strs: interner{}}
+	return &ProgressDecoder{}
 }
 
 // Decode implements Decoder. As for dossiers, an object with a data member

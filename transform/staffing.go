@@ -93,7 +93,7 @@ type StaffingDecoder struct {
 
 // NewStaffingDecoder returns a decoder hashing personal ID numbers with h.
 func NewStaffingDecoder(h *Hasher) *StaffingDecoder {
-	return &StaffingDecoder{hasher: h, strs: interner{}}
+	return &StaffingDecoder{hasher: h}
 }
 
 // Decode implements Decoder: an object or an array of objects.
