@@ -56,12 +56,13 @@ func TestFetchFaultsLoseNothing(t *testing.T) {
 		kfake.Fault{Keys: []kmsg.Key{kmsg.Fetch}, Topic: topic, Err: kerr.UnknownServerError, Count: 3},
 	)
 	defer faults.Remove()
-	// Every fifth fetch later on has its connection closed under it.
+	// The two fetches after the faulted ones have their connection closed
+	// under them: a worker must be reading then, so both happen.
 	fetches, drops := 0, 0
 	c.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		fetches++
-		if fetches > 6 && fetches%5 == 0 && drops < 4 {
+		if fetches > 6 && drops < 2 {
 			drops++
 			return nil, errors.New("connection dropped by the test"), true
 		}
@@ -77,8 +78,8 @@ func TestFetchFaultsLoseNothing(t *testing.T) {
 	if faults.Hits() < 6 {
 		t.Errorf("only %d of 6 faults were hit: the test did not test anything", faults.Hits())
 	}
-	if drops == 0 {
-		t.Error("no connection was dropped: the test did not test anything")
+	if drops < 2 {
+		t.Errorf("%d of 2 connections dropped: the test did not test anything", drops)
 	}
 	seen := map[[2]int64]int{}
 	for _, s := range readLake(t, dir).snapshots {

@@ -31,11 +31,14 @@ type Options struct {
 	Group   string
 	Sources []Source
 	Lake    *lake.Lake
-	// FlushRecords, FlushBytes and FlushInterval bound a batch: it is
-	// committed when any is reached (defaults 500,000 records, 128 MiB of
-	// values, 10 s after its first record).
+	// FlushRecords, FlushBytes, FlushFiles and FlushInterval bound a
+	// batch: it is committed when any is reached (defaults 500,000
+	// records, 128 MiB of values, 4 open Parquet files, 10 s after its
+	// first record). Each open file holds a row group's buffers, several
+	// MiB: FlushFiles bounds memory when a backfill spans many months.
 	FlushRecords  int64
 	FlushBytes    int64
+	FlushFiles    int
 	FlushInterval time.Duration
 	// MaxWait bounds how long a fetch waits for data (default 500 ms;
 	// kafka-go's own default is 10 s).
@@ -56,6 +59,7 @@ func DefaultOptions() Options {
 		Group:          "ktxh-ingest",
 		FlushRecords:   500_000,
 		FlushBytes:     128 << 20,
+		FlushFiles:     4,
 		FlushInterval:  10 * time.Second,
 		MaxWait:        500 * time.Millisecond,
 		SessionTimeout: 10 * time.Second,
@@ -81,6 +85,9 @@ func (o *Options) validate() error {
 	}
 	if o.FlushBytes <= 0 {
 		o.FlushBytes = d.FlushBytes
+	}
+	if o.FlushFiles <= 0 {
+		o.FlushFiles = d.FlushFiles
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = d.FlushInterval

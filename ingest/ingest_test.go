@@ -182,3 +182,37 @@ func TestTwoConsumersExactlyOnce(t *testing.T) {
 		}
 	}
 }
+
+// A batch spanning many months is committed whenever it has FlushFiles
+// Parquet files open, so a backfill of years keeps memory bounded; nothing
+// is lost or repeated across those commits.
+func TestBatchFilesBounded(t *testing.T) {
+	brokers := testkafka.Broker(t, 1, topic)
+	var msgs []testkafka.Msg
+	for i := 0; i < 300; i++ {
+		v := fmt.Sprintf(`{"MaHoSo":"M-%d","TrangThaiHoSo":2,"NgayTiepNhan":"2019%02d13080000"}`, i, 1+i%12)
+		msgs = append(msgs, testkafka.Msg{Partition: 0, Value: []byte(v), Time: time.Now()})
+	}
+	testkafka.Produce(t, brokers, topic, msgs...)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := run(t, ctx, brokers, dir, "files", func(o *ingest.Options) { o.FlushFiles = 3 }); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := lake.ReadManifests(dir, topic, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) < 50 {
+		t.Errorf("%d batches for 300 records cycling through 12 months, want one per 3 months touched", len(ms))
+	}
+	for _, m := range ms {
+		if len(m.Files) > 3 {
+			t.Errorf("batch [%d,%d) has %d files, want at most 3", m.From, m.Next, len(m.Files))
+		}
+	}
+	if n := len(readLake(t, dir).snapshots); n != 300 {
+		t.Errorf("landed %d snapshots, want 300", n)
+	}
+}

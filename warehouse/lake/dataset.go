@@ -58,9 +58,9 @@ type pooledWriter[T any] struct {
 	bw *bufio.Writer
 }
 
-// maxIdleWriters bounds each dataset's free list: a batch rarely spans more
-// months than this, and an idle writer holds several MiB of buffers.
-const maxIdleWriters = 8
+// maxIdleWriters bounds each dataset's free list: an idle writer holds
+// several MiB of buffers.
+const maxIdleWriters = 4
 
 func poolOf[T any](o *writerOptions, dataset string) *writers[T] {
 	o.mu.Lock()
@@ -84,10 +84,10 @@ func (p *writers[T]) get(f *os.File, opts []parquet.WriterOption) *pooledWriter[
 	}
 	p.mu.Unlock()
 	if pw == nil {
-		// Pages go through a large buffer: one write syscall per MiB
-		// rather than per page keeps the goroutine out of blocking
-		// syscalls.
-		bw := bufio.NewWriterSize(f, 1<<20)
+		// Pages go through a buffer of several: one write syscall per
+		// quarter MiB rather than per page keeps the goroutine out of
+		// blocking syscalls.
+		bw := bufio.NewWriterSize(f, 256<<10)
 		return &pooledWriter[T]{w: parquet.NewGenericWriter[T](bw, opts...), bw: bw}
 	}
 	pw.bw.Reset(f)
@@ -110,6 +110,7 @@ func (p *writers[T]) put(pw *pooledWriter[T]) {
 type table interface {
 	add(row any, tmpDir string) error
 	rows() int64
+	files() int
 	// finish closes and fsyncs every file, returning them.
 	finish() ([]File, error)
 	abort()
@@ -201,6 +202,8 @@ func (pf *partFile[T]) flushBuf(dataset string) error {
 }
 
 func (t *typedTable[T]) rows() int64 { return t.n }
+
+func (t *typedTable[T]) files() int { return len(t.parts) }
 
 func (t *typedTable[T]) finish() ([]File, error) {
 	files := make([]File, 0, len(t.parts))

@@ -291,6 +291,16 @@ func (b *Batch) Rows() int64 {
 	return n
 }
 
+// Files is how many Parquet files the batch has open, one per dataset and
+// partition value its rows went to; each holds a row group's buffers.
+func (b *Batch) Files() int {
+	var n int
+	for _, t := range b.tables {
+		n += t.files()
+	}
+	return n
+}
+
 // Record tells the batch which record the following rows come from.
 func (b *Batch) Record(rec *transform.Record) {
 	b.cur = rec
