@@ -1,5 +1,7 @@
 package transform
 
+import "encoding/binary"
+
 // members is a strict, allocation-free scanner over the members of one JSON
 // object, for the decoders' fast path: the common record (an object, or an
 // array or envelope of objects, of flat members without escapes) is read in
@@ -155,9 +157,16 @@ func composite(b []byte, i, depth int) int {
 
 // plainString returns the end (after the closing quote) of the string at
 // b[i], or -1 if it holds an escape or a control character: those take
-// fastjson's path, whose unescaping is the reference.
+// fastjson's path, whose unescaping is the reference. It looks at eight
+// bytes at a time: most of a record's bytes are inside strings.
 func plainString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
+	j := i + 1
+	for ; j+8 <= len(b); j += 8 {
+		if special(binary.LittleEndian.Uint64(b[j:])) != 0 {
+			break
+		}
+	}
+	for ; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
 			return j + 1
@@ -166,6 +175,15 @@ func plainString(b []byte, i int) int {
 		}
 	}
 	return -1
+}
+
+// special is non-zero when a byte of x is '"', '\\' or below 0x20 (bytes of
+// UTF-8 sequences, 0x80 and above, are not).
+func special(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (ones * '"')
+	s := x ^ (ones * '\\')
+	return ((q - ones) &^ q & highs) | ((s - ones) &^ s & highs) | ((x - ones*0x20) &^ x & highs)
 }
 
 // number returns the end of the RFC 8259 number at b[i], or -1.

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -80,6 +81,37 @@ func TestOnestopFastPathTakesCommonShapes(t *testing.T) {
 	for _, v := range []string{`{"MaHoSo":"A-\u0110","TrangThaiHoSo":2}`, `{not json`, `[1]`} {
 		if _, _, took := decodeBoth(t, []byte(v)); took {
 			t.Errorf("%s: fast path taken", v)
+		}
+	}
+}
+
+// plainString's eight-bytes-at-a-time search agrees with a byte loop.
+func TestPlainStringMatchesByteLoop(t *testing.T) {
+	naive := func(b []byte, i int) int {
+		for j := i + 1; j < len(b); j++ {
+			switch c := b[j]; {
+			case c == '"':
+				return j + 1
+			case c == '\\' || c < 0x20:
+				return -1
+			}
+		}
+		return -1
+	}
+	alphabet := []byte{'a', 'Z', '"', '\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xff, ' '}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 20000; n++ {
+		b := make([]byte, 1+rng.IntN(40))
+		b[0] = '"'
+		for k := 1; k < len(b); k++ {
+			if rng.IntN(6) == 0 {
+				b[k] = alphabet[rng.IntN(len(alphabet))]
+			} else {
+				b[k] = 'a' + byte(rng.IntN(26))
+			}
+		}
+		if got, want := plainString(b, 0), naive(b, 0); got != want {
+			t.Fatalf("%q: %d, want %d", b, got, want)
 		}
 	}
 }
