@@ -31,11 +31,14 @@ type Options struct {
 	Group   string
 	Sources []Source
 	Lake    *lake.Lake
-	// FlushRecords, FlushBytes, FlushFiles and FlushInterval bound a
-	// batch: it is committed when any is reached (defaults 500,000
-	// records, 128 MiB of values, 4 open Parquet files, 10 s after its
-	// first record). Each open file holds a row group's buffers, several
-	// MiB: FlushFiles bounds memory when a backfill spans many months.
+	// FlushRecords, FlushBytes and FlushInterval bound a batch: it is
+	// committed when any is reached (defaults 500,000 records, 128 MiB of
+	// values, 10 s after its first record). FlushFiles (default 4) also
+	// commits a batch of at least FlushRecords/10 records once it has that
+	// many Parquet files open: each open file holds a row group's
+	// buffers, so a backfill in time order keeps memory low, while records
+	// scattered over many months still make batches of a useful size
+	// rather than a commit every few records.
 	FlushRecords  int64
 	FlushBytes    int64
 	FlushFiles    int

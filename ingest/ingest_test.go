@@ -183,36 +183,51 @@ func TestTwoConsumersExactlyOnce(t *testing.T) {
 	}
 }
 
-// A batch spanning many months is committed whenever it has FlushFiles
-// Parquet files open, so a backfill of years keeps memory bounded; nothing
-// is lost or repeated across those commits.
+// A backfill in time order commits a batch whenever it has FlushFiles
+// Parquet files open, keeping memory low; records scattered over many
+// months still make batches of at least FlushRecords/10. Nothing is lost or
+// repeated across those commits.
 func TestBatchFilesBounded(t *testing.T) {
-	brokers := testkafka.Broker(t, 1, topic)
-	var msgs []testkafka.Msg
-	for i := 0; i < 300; i++ {
-		v := fmt.Sprintf(`{"MaHoSo":"M-%d","TrangThaiHoSo":2,"NgayTiepNhan":"2019%02d13080000"}`, i, 1+i%12)
-		msgs = append(msgs, testkafka.Msg{Partition: 0, Value: []byte(v), Time: time.Now()})
-	}
-	testkafka.Produce(t, brokers, topic, msgs...)
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := run(t, ctx, brokers, dir, "files", func(o *ingest.Options) { o.FlushFiles = 3 }); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := lake.ReadManifests(dir, topic, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ms) < 50 {
-		t.Errorf("%d batches for 300 records cycling through 12 months, want one per 3 months touched", len(ms))
-	}
-	for _, m := range ms {
-		if len(m.Files) > 3 {
-			t.Errorf("batch [%d,%d) has %d files, want at most 3", m.From, m.Next, len(m.Files))
-		}
-	}
-	if n := len(readLake(t, dir).snapshots); n != 300 {
-		t.Errorf("landed %d snapshots, want 300", n)
+	for _, tc := range []struct {
+		name  string
+		month func(i int) int
+	}{
+		{"in time order", func(i int) int { return 1 + i/25 }},
+		{"scattered", func(i int) int { return 1 + i%12 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			brokers := testkafka.Broker(t, 1, topic)
+			var msgs []testkafka.Msg
+			for i := 0; i < 300; i++ {
+				v := fmt.Sprintf(`{"MaHoSo":"M-%d","TrangThaiHoSo":2,"NgayTiepNhan":"2019%02d13080000"}`, i, tc.month(i))
+				msgs = append(msgs, testkafka.Msg{Partition: 0, Value: []byte(v), Time: time.Now()})
+			}
+			testkafka.Produce(t, brokers, topic, msgs...)
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			if err := run(t, ctx, brokers, dir, "files", func(o *ingest.Options) { o.FlushFiles, o.FlushRecords = 3, 200 }); err != nil {
+				t.Fatal(err)
+			}
+			ms, err := lake.ReadManifests(dir, topic, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, m := range ms {
+				last := i == len(ms)-1
+				if tc.name == "in time order" && len(m.Files) > 3 {
+					t.Errorf("batch [%d,%d) has %d files, want at most 3", m.From, m.Next, len(m.Files))
+				}
+				if !last && m.Records < 20 {
+					t.Errorf("batch [%d,%d) has %d records, want at least FlushRecords/10 = 20", m.From, m.Next, m.Records)
+				}
+			}
+			if tc.name == "in time order" && len(ms) < 4 {
+				t.Errorf("%d batches for 12 months in order with FlushFiles 3", len(ms))
+			}
+			if n := len(readLake(t, dir).snapshots); n != 300 {
+				t.Errorf("landed %d snapshots, want 300", n)
+			}
+		})
 	}
 }

@@ -174,7 +174,10 @@ func (w *worker) consume(gctx, ctx context.Context) error {
 				return fmt.Errorf("write batch %s/%d: %w", topic, w.partition, err)
 			}
 			caughtUp := w.opts.ExitWhenCaughtUp && next >= hwm
-			if caughtUp || batch.Records() >= w.opts.FlushRecords || bytes >= w.opts.FlushBytes || batch.Files() >= w.opts.FlushFiles {
+			n := batch.Records()
+			full := n >= w.opts.FlushRecords || bytes >= w.opts.FlushBytes ||
+				n >= w.opts.FlushRecords/10 && batch.Files() >= w.opts.FlushFiles
+			if caughtUp || full {
 				if err := flush(); err != nil {
 					f.done(b)
 					return err

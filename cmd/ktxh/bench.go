@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,7 +31,7 @@ func benchCmd() *cobra.Command {
 }
 
 func benchIngestCmd() *cobra.Command {
-	var records int
+	var records, runs int
 	var partitions int32
 	var keep, profile string
 	cmd := &cobra.Command{
@@ -37,17 +39,18 @@ func benchIngestCmd() *cobra.Command {
 		Short: "Preload the embedded broker with N dossier snapshots, then time consume → durable Parquet in a separate ingest process",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return benchIngest(cmd.Context(), records, partitions, keep, profile)
+			return benchIngest(cmd.Context(), records, runs, partitions, keep, profile)
 		},
 	}
 	cmd.Flags().IntVar(&records, "records", 1_000_000, "dossier records to preload")
+	cmd.Flags().IntVar(&runs, "runs", 1, "ingest runs over the same preload, each into a fresh lake and group; the median is reported")
 	cmd.Flags().Int32Var(&partitions, "partitions", 3, "partitions of the dossier topic")
 	cmd.Flags().StringVar(&keep, "lake", "", "lake directory to keep (default: a temporary one, removed)")
 	cmd.Flags().StringVar(&profile, "ingest-cpuprofile", "", "write the ingest process's CPU profile to this file")
 	return cmd
 }
 
-func benchIngest(ctx context.Context, n int, partitions int32, lakeDir, profile string) error {
+func benchIngest(ctx context.Context, n, runs int, partitions int32, lakeDir, profile string) error {
 	topics := pipelines.DefaultTopics()
 	b, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", Topics: topics.All(), Partitions: partitions})
 	if err != nil {
@@ -93,13 +96,58 @@ func benchIngest(ctx context.Context, n int, partitions int32, lakeDir, profile 
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		lakeDir = filepath.Join(tmp, "lake")
+		lakeDir = tmp
 	}
+	var results []ingestRun
+	for i := range max(runs, 1) {
+		r, err := benchIngestOnce(ctx, b.Addr(), filepath.Join(lakeDir, fmt.Sprintf("lake-%d", i+1)), topics.Dossiers, int(partitions), profile)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+		if r.records != int64(n) {
+			return fmt.Errorf("run %d: the lake holds %d of the %d records preloaded", i+1, r.records, n)
+		}
+		fmt.Printf("run %d: %d records in %.2fs wall (process start to exit, group join included): %.0f records/s; last batch committed %.2fs after start\n",
+			i+1, r.records, r.wall.Seconds(), r.rate(), r.lastCommit.Seconds())
+		fmt.Printf("       peak RSS %.1f MiB; CPU %.2fs (%.1f µs/record, %.0f%% in the kernel, %d page faults); the embedded broker serving it used %.2fs CPU\n",
+			float64(r.peakRSS)/(1<<20), r.cpu.Seconds(), float64(r.cpu.Microseconds())/float64(r.records),
+			100*r.sys.Seconds()/r.cpu.Seconds(), r.minflt, r.brokerCPU.Seconds())
+	}
+	slices.SortFunc(results, func(a, b ingestRun) int { return cmp.Compare(a.rate(), b.rate()) })
+	med := results[len(results)/2]
+	var peak int64
+	for _, r := range results {
+		peak = max(peak, r.peakRSS)
+	}
+	fmt.Printf("throughput: %.0f records/s (median of %d runs; best %.0f, worst %.0f); peak RSS %.1f MiB (largest); CPU %.1f µs/record (median run)\n",
+		med.rate(), len(results), results[len(results)-1].rate(), results[0].rate(), float64(peak)/(1<<20),
+		float64(med.cpu.Microseconds())/float64(med.records))
+	return nil
+}
+
+// ingestRun is what one ingest process did.
+type ingestRun struct {
+	records int64
+	wall          time.Duration // process start to exit
+	lastCommit    time.Duration // process start to its last batch committed
+	cpu, sys      time.Duration // of the ingest process; sys is the kernel's share
+	brokerCPU     time.Duration // of this process (the broker) meanwhile
+	peakRSS       int64
+	minflt        int64
+}
+
+func (r ingestRun) rate() float64 { return float64(r.records) / r.wall.Seconds() }
+
+// benchIngestOnce runs one `ktxh ingest --exit-when-caught-up` process into
+// a fresh lake and consumer group, and reads back what it committed.
+func benchIngestOnce(ctx context.Context, addr, lakeDir, topic string, partitions int, profile string) (ingestRun, error) {
+	var r ingestRun
 	self, err := os.Executable()
 	if err != nil {
-		return err
+		return r, err
 	}
-	args := []string{"ingest", "--brokers", b.Addr(), "--lake", lakeDir, "--group", "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36), "--exit-when-caught-up"}
+	args := []string{"ingest", "--brokers", addr, "--lake", lakeDir, "--group", "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36), "--exit-when-caught-up"}
 	if profile != "" {
 		args = append(args, "--cpuprofile", profile)
 	}
@@ -108,50 +156,46 @@ func benchIngest(ctx context.Context, n int, partitions int32, lakeDir, profile 
 	c.Stderr = os.Stderr
 	var before syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
-	start = time.Now()
+	start := time.Now()
 	if err := c.Start(); err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		return r, fmt.Errorf("ingest: %w", err)
 	}
 	stop := make(chan struct{})
 	peak := watchPeakRSS(c.Process.Pid, stop)
 	err = c.Wait()
 	close(stop)
-	peakRSS := <-peak
+	r.peakRSS = <-peak
 	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		return r, fmt.Errorf("ingest: %w", err)
 	}
-	wall := time.Since(start)
+	r.wall = time.Since(start)
 	ru := c.ProcessState.SysUsage().(*syscall.Rusage)
 	var after syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	brokerCPU := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+	r.brokerCPU = time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	r.sys = time.Duration(ru.Stime.Nano())
+	r.minflt = ru.Minflt
 
-	var recs, rows int64
+	// The broker is fresh, so each partition's offsets start at 0 and the
+	// lake's last manifest says how many records it holds (older
+	// manifests may have been pruned).
 	var last time.Time
-	for p := 0; p < int(partitions); p++ {
-		l := &lakeReader{dir: lakeDir}
-		ms, err := l.manifests(topics.Dossiers, p)
+	for p := 0; p < partitions; p++ {
+		ms, err := lake.ReadManifests(lakeDir, topic, p)
 		if err != nil {
-			return err
+			return r, err
 		}
-		for _, m := range ms {
-			recs += m.Records
-			for _, f := range m.Files {
-				rows += f.Rows
-			}
+		if len(ms) > 0 {
+			m := ms[len(ms)-1]
+			r.records += m.Next
 			if m.Committed.After(last) {
 				last = m.Committed
 			}
 		}
 	}
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	fmt.Printf("ingest: %d records, %d rows in %.2fs wall (process start to exit, group join included)\n", recs, rows, wall.Seconds())
-	fmt.Printf("throughput: %.0f records/s (wall, process start to exit); last batch committed %.2fs after start\n",
-		float64(recs)/wall.Seconds(), last.Sub(start).Seconds())
-	fmt.Printf("peak RSS: %.1f MiB; CPU %.2fs (%.1f µs/record, %.0f%% in the kernel, %d page faults); the embedded broker serving it used %.2fs CPU\n",
-		float64(peakRSS)/(1<<20), cpu.Seconds(), float64(cpu.Microseconds())/float64(recs),
-		100*float64(ru.Stime.Nano())/float64(cpu.Nanoseconds()), ru.Minflt, brokerCPU.Seconds())
-	return nil
+	r.lastCommit = last.Sub(start)
+	return r, nil
 }
 
 // watchPeakRSS polls the process's high-water RSS (VmHWM) until stop is
@@ -184,11 +228,4 @@ func watchPeakRSS(pid int, stop <-chan struct{}) <-chan int64 {
 		}
 	}()
 	return out
-}
-
-// lakeReader reads manifests without opening the lake for writing.
-type lakeReader struct{ dir string }
-
-func (r *lakeReader) manifests(topic string, partition int) ([]*lake.Manifest, error) {
-	return lake.ReadManifests(r.dir, topic, partition)
 }

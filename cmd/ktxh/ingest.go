@@ -43,7 +43,7 @@ func ingestCmd() *cobra.Command {
 	fl.StringVar(&f.piiKeyFile, "pii-key-file", transform.DefaultPIIKeyFile(), "personal-data hash key file, created on first run (ignored when KTXH_PII_KEY is set)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "400MiB", "soft memory limit of the Go heap (GOMEMLIMIT wins when set); 0 for none")
 	fl.Int64Var(&f.opts.FlushRecords, "flush-records", f.opts.FlushRecords, "commit a batch after this many records")
-	fl.IntVar(&f.opts.FlushFiles, "flush-files", f.opts.FlushFiles, "commit a batch once it has this many Parquet files open (each holds a row group in memory)")
+	fl.IntVar(&f.opts.FlushFiles, "flush-files", f.opts.FlushFiles, "commit a batch of at least flush-records/10 records once it has this many Parquet files open (each holds a row group in memory)")
 	fl.DurationVar(&f.opts.SessionTimeout, "session-timeout", f.opts.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
 	fl.DurationVar(&f.opts.FlushInterval, "flush-interval", f.opts.FlushInterval, "commit a batch this long after its first record")
 	topicFlags(cmd, &f.topics)
