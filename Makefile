@@ -29,7 +29,7 @@ test: assets vet
 	$(GO) test -count=1 -timeout 12m $(PKGS)
 
 bench: build
-	./$(BIN) bench ingest --records 1000000
+	./$(BIN) bench ingest --records 1000000 --runs 3
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./warehouse/ ./dashboards/...
 
 clean:
