@@ -128,13 +128,13 @@ func benchIngest(ctx context.Context, n, runs int, partitions int32, lakeDir, pr
 
 // ingestRun is what one ingest process did.
 type ingestRun struct {
-	records int64
-	wall          time.Duration // process start to exit
-	lastCommit    time.Duration // process start to its last batch committed
-	cpu, sys      time.Duration // of the ingest process; sys is the kernel's share
-	brokerCPU     time.Duration // of this process (the broker) meanwhile
-	peakRSS       int64
-	minflt        int64
+	records    int64
+	wall       time.Duration // process start to exit
+	lastCommit time.Duration // process start to its last batch committed
+	cpu, sys   time.Duration // of the ingest process; sys is the kernel's share
+	brokerCPU  time.Duration // of this process (the broker) meanwhile
+	peakRSS    int64
+	minflt     int64
 }
 
 func (r ingestRun) rate() float64 { return float64(r.records) / r.wall.Seconds() }
