@@ -29,33 +29,42 @@ var dimSources = []dimSource{
 // DimOverride is the path of a dimension's override file in a lake.
 func DimOverride(lakeDir, file string) string { return filepath.Join(lakeDir, "dims", file) }
 
-func (w *Warehouse) loadDims(ctx context.Context) error {
+// loadDims loads the dimensions and returns their content, file by file:
+// the materialized tables depend on it (compatKey). A file is copied to
+// the scratch directory and loaded from there, so that what is loaded is
+// what was read.
+func (w *Warehouse) loadDims(ctx context.Context) ([]byte, error) {
+	var content []byte
 	for _, d := range dimSources {
-		path := DimOverride(w.lakeDir, d.File)
-		if _, err := os.Stat(path); err != nil {
-			b, err := fs.ReadFile(dimdata.FS, d.File)
+		b, err := os.ReadFile(DimOverride(w.lakeDir, d.File))
+		if errors.Is(err, fs.ErrNotExist) {
+			b, err = fs.ReadFile(dimdata.FS, d.File)
 			if errors.Is(err, fs.ErrNotExist) {
 				q := fmt.Sprintf("CREATE TABLE src_%s (%s)", d.Name, d.Columns)
 				if _, err := w.db.ExecContext(ctx, q); err != nil {
-					return fmt.Errorf("create src_%s: %w", d.Name, err)
+					return nil, fmt.Errorf("create src_%s: %w", d.Name, err)
 				}
+				content = fmt.Appendf(content, "%s absent\n", d.File)
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("read built-in %s: %w", d.File, err)
+				return nil, fmt.Errorf("read built-in %s: %w", d.File, err)
 			}
-			path = filepath.Join(w.scratch, d.File)
-			if err := os.WriteFile(path, b, 0o600); err != nil {
-				return fmt.Errorf("stage %s: %w", d.File, err)
-			}
+		} else if err != nil {
+			return nil, fmt.Errorf("read %s: %w", DimOverride(w.lakeDir, d.File), err)
+		}
+		content = fmt.Appendf(content, "%s %d\n%s\n", d.File, len(b), b)
+		path := filepath.Join(w.scratch, d.File)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return nil, fmt.Errorf("stage %s: %w", d.File, err)
 		}
 		q := fmt.Sprintf(`CREATE TABLE src_%s AS SELECT * FROM read_csv(%s, header = true, auto_detect = false,
 			columns = %s, dateformat = '%%Y-%%m-%%d', nullstr = '')`, d.Name, quote(path), columnsStruct(d.Columns))
 		if _, err := w.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("load %s: %w", path, err)
+			return nil, fmt.Errorf("load %s: %w", d.File, err)
 		}
 	}
-	return nil
+	return content, nil
 }
 
 // columnsStruct turns "a DATE, b VARCHAR" into read_csv's {'a': 'DATE', 'b': 'VARCHAR'}.

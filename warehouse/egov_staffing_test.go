@@ -184,7 +184,9 @@ func TestKPIEgovMonthly(t *testing.T) {
 	writeESLake(t, dir, []esMsg{
 		// DOC3's package comes first: in one Parquet file, an absent due
 		// date, a present one, then absent ones (DOC2) is the order in
-		// which the lake's writer has stored an absent value as the epoch.
+		// which parquet-go stored an absent value as the epoch
+		// (third_party/README.md). The views take the lake's NULLs as
+		// they are: DOC3 must not fall due on 1 Jan 1970.
 		esDoc("DOC3", agS, "2024-08-31"),
 		// DOC1: signed, electronic only; received Friday 30 Aug, completed
 		// Wednesday 4 Sep across a weekend and the 2-3 Sep holidays: 1

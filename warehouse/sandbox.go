@@ -25,7 +25,7 @@ func (w *Warehouse) Query(ctx context.Context, q string) (*sql.Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := w.Refresh(ctx); err != nil {
+	if err := w.refresh(ctx, false); err != nil {
 		return nil, err
 	}
 	return w.db.QueryContext(ctx, stmt)

@@ -3,7 +3,6 @@ package warehouse
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 	"github.com/parquet-go/parquet-go"
@@ -36,6 +34,11 @@ type Options struct {
 	// Staffing sets the staffing-reduction base year and targets
 	// (defaults: DefaultStaffingOptions).
 	Staffing StaffingOptions
+	// NoCache neither reads nor writes <lake>/_cache: every Open builds
+	// the materialized tables from the lake's files (default: they are
+	// loaded from the cache when it has them, and written to it after a
+	// build).
+	NoCache bool
 }
 
 func (o *Options) validate() {
@@ -57,11 +60,27 @@ type Warehouse struct {
 	datasets []lake.Dataset
 	db       *sql.DB
 	opts     Options
+	// compat identifies what the materialized tables are built with (the
+	// SQL, DuckDB's version, the dimensions): a cache generation written
+	// by a warehouse with another compat is not loaded.
+	compat string
 
-	mu    sync.Mutex
-	empty map[string]bool // datasets whose view reads a zero-row stand-in
-	// built is, per materialized table, the filesVersion it was built from.
-	built map[string]string
+	// ctx lives until Close, which cancels it and waits for writers, the
+	// goroutines writing cache generations.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	writers sync.WaitGroup
+
+	// refreshMu serializes refreshes: listing the lake, switching empty
+	// views, building and updating the materialized tables.
+	refreshMu sync.Mutex
+	lister    *lister
+	empty     map[string]bool // datasets whose view reads a zero-row stand-in
+
+	stateMu     sync.Mutex // guards the cache fields of state, cacheFailed, closed
+	state       map[string]*groupState
+	cacheFailed bool // a cache write failed: do not try again
+	closed      bool // Close was called: start no cache write
 }
 
 // Open builds the views over the lake at dir for the given datasets (the
@@ -79,8 +98,13 @@ func Open(dir string, datasets []lake.Dataset, opts Options) (*Warehouse, error)
 	if err != nil {
 		return nil, fmt.Errorf("scratch dir: %w", err)
 	}
-	w := &Warehouse{lakeDir: abs, scratch: scratch, opts: opts, empty: map[string]bool{}, built: map[string]string{},
-		datasets: append([]lake.Dataset{lake.Quarantine}, datasets...)}
+	w := &Warehouse{lakeDir: abs, scratch: scratch, opts: opts, empty: map[string]bool{},
+		datasets: append([]lake.Dataset{lake.Quarantine}, datasets...),
+		lister:   newLister(abs), state: map[string]*groupState{}}
+	for _, g := range groups {
+		w.state[g.name] = &groupState{deleted: map[string]int64{}}
+	}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
 	if err := w.open(); err != nil {
 		w.Close()
 		return nil, err
@@ -89,11 +113,9 @@ func Open(dir string, datasets []lake.Dataset, opts Options) (*Warehouse, error)
 }
 
 func (w *Warehouse) open() error {
-	connector, err := duckdb.NewConnector("", func(execer driver.ExecerContext) error {
-		// Per-connection settings; the global ones are locked in setup.
-		_, err := execer.ExecContext(context.Background(), "SET TimeZone = 'Asia/Ho_Chi_Minh'", nil)
-		return err
-	})
+	// Every setting is global, made in setup before lock_configuration:
+	// a connection the pool opens later may change none.
+	connector, err := duckdb.NewConnector("", nil)
 	if err != nil {
 		return fmt.Errorf("open duckdb: %w", err)
 	}
@@ -102,6 +124,7 @@ func (w *Warehouse) open() error {
 	w.db.SetMaxIdleConns(w.opts.MaxConns)
 	ctx := context.Background()
 	setup := []string{
+		"SET GLOBAL TimeZone = 'Asia/Ho_Chi_Minh'",
 		fmt.Sprintf("SET memory_limit = '%s'", w.opts.MemoryLimit),
 		// Large materializations may spill: into the scratch directory,
 		// not the working directory.
@@ -120,13 +143,17 @@ func (w *Warehouse) open() error {
 	if err := w.createDatasetViews(ctx); err != nil {
 		return err
 	}
-	if err := w.loadDims(ctx); err != nil {
+	dims, err := w.loadDims(ctx)
+	if err != nil {
 		return err
 	}
 	if err := w.loadStaffingTargets(ctx); err != nil {
 		return err
 	}
 	if err := w.runSQLFiles(ctx); err != nil {
+		return err
+	}
+	if w.compat, err = w.compatKey(ctx, dims); err != nil {
 		return err
 	}
 	// Locked last: from here on no connection can read outside the lake
@@ -141,14 +168,29 @@ func (w *Warehouse) open() error {
 			return fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	return w.materialize(ctx)
+	if err := w.refresh(ctx, true); err != nil {
+		return err
+	}
+	// The cache generations the first build started: the next process
+	// opening the lake finds them.
+	w.writers.Wait()
+	return nil
 }
 
-// Close releases the database and its scratch directory.
+// Close waits for the cache writes under way (cancelled) and releases the
+// database and its scratch directory. It is safe to call twice.
 func (w *Warehouse) Close() error {
+	w.stateMu.Lock()
+	w.closed = true
+	w.stateMu.Unlock()
+	w.cancel()
+	w.writers.Wait()
 	var err error
 	if w.db != nil {
-		err = w.db.Close()
+		err = w.db.Close() // idempotent
+	}
+	for _, st := range w.state {
+		st.release()
 	}
 	return errors.Join(err, os.RemoveAll(w.scratch))
 }
@@ -220,98 +262,11 @@ func (w *Warehouse) createDatasetView(ctx context.Context, d lake.Dataset) error
 }
 
 // Refresh points views of datasets that had no files at the lake once
-// files appear, and rebuilds the materialized tables whose dataset's files
-// changed. A long-running server calls it before queries.
+// files appear, and brings the materialized tables up to date with the
+// lake's files, waiting for a refresh already running. Query refreshes
+// without waiting.
 func (w *Warehouse) Refresh(ctx context.Context) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, d := range w.datasets {
-		if w.empty[d.Name()] && w.hasFiles(d) {
-			// Views are plain catalog entries: redefining one needs no
-			// setting, so it works after lock_configuration.
-			if err := w.createDatasetView(ctx, d); err != nil {
-				return err
-			}
-		}
-	}
-	return w.materializeLocked(ctx)
-}
-
-// materialized are tables the semantic layer keeps as copies of views over
-// a dataset (sql/20_kpi_onestop.sql): the one-stop current-state rule runs
-// over every snapshot, too slow to run per query on a province's history.
-// Each is rebuilt, in order, whenever the dataset's set of files changes.
-var materialized = []struct{ dataset, table, source string }{
-	{"onestop_snapshots", "onestop_kpi_facts", "onestop_kpi_facts_src"},
-	{"onestop_snapshots", "onestop_kpi_periods", "onestop_kpi_periods_src"},
-}
-
-func (w *Warehouse) materialize(ctx context.Context) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.materializeLocked(ctx)
-}
-
-// filesVersion changes whenever a file of the dataset appears or goes: it
-// lists the dataset's partition directories with their modification times
-// (publishing a file renames it into one), a few system calls per query
-// rather than a listing of every file.
-func (w *Warehouse) filesVersion(dataset string) string {
-	var b strings.Builder
-	dir := filepath.Join(w.lakeDir, dataset)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return ""
-	}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		if info, err := e.Info(); err == nil {
-			fmt.Fprintf(&b, "%s %d\n", e.Name(), info.ModTime().UnixNano())
-		}
-	}
-	return b.String()
-}
-
-// materializeLocked rebuilds the stale materialized tables in one
-// transaction: concurrent queries see the old tables until it commits.
-func (w *Warehouse) materializeLocked(ctx context.Context) error {
-	files := map[string]string{}
-	var stale []int
-	for i, m := range materialized {
-		sig, ok := files[m.dataset]
-		if !ok {
-			sig = w.filesVersion(m.dataset)
-			files[m.dataset] = sig
-		}
-		if b, ok := w.built[m.table]; !ok || b != sig || (i > 0 && len(stale) > 0) {
-			stale = append(stale, i)
-		}
-	}
-	if len(stale) == 0 {
-		return nil
-	}
-	tx, err := w.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("materialize: %w", err)
-	}
-	defer tx.Rollback()
-	for _, i := range stale {
-		m := materialized[i]
-		start := time.Now()
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", m.table, m.source)); err != nil {
-			return fmt.Errorf("materialize %s: %w", m.table, err)
-		}
-		w.opts.Logger.Debug("materialized", "table", m.table, "elapsed", time.Since(start))
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("materialize: %w", err)
-	}
-	for _, i := range stale {
-		w.built[materialized[i].table] = files[materialized[i].dataset]
-	}
-	return nil
+	return w.refresh(ctx, true)
 }
 
 func writeEmpty(path string, schema *parquet.Schema) error {

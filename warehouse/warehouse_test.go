@@ -3,10 +3,13 @@ package warehouse_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,6 +145,13 @@ func TestSandboxRefusesEverythingButReads(t *testing.T) {
 	os.WriteFile(outside, []byte("a\nsecret\n"), 0o644)
 	w := open(t, dir)
 	ctx := context.Background()
+	gens, _ := filepath.Glob(filepath.Join(dir, "_cache", "onestop", "g-*"))
+	if len(gens) != 1 {
+		t.Fatalf("cache generations: %v", gens)
+	}
+	generation := gens[0]
+	cacheBefore := treeDigest(t, filepath.Join(dir, "_cache"))
+	kpisBefore := query(t, w, "SELECT * FROM kpi_onestop_monthly ORDER BY ALL")
 	refused := []string{
 		"CREATE TABLE t AS SELECT 1",
 		"CREATE OR REPLACE VIEW dossiers AS SELECT 1",
@@ -174,6 +184,18 @@ func TestSandboxRefusesEverythingButReads(t *testing.T) {
 		"USE system",
 		"CREATE MACRO m() AS 1",
 		"PREPARE p AS SELECT 1",
+		// The materialized tables, and the cache other processes load.
+		"INSERT INTO onestop_kpi_periods SELECT * FROM onestop_kpi_periods",
+		"DELETE FROM onestop_dossier_facts",
+		"UPDATE onestop_kpi_span SET k1 = 0",
+		"DROP TABLE onestop_kpi_periods",
+		"CREATE OR REPLACE TABLE egov_kpi_parts AS SELECT 1 AS x",
+		"ALTER TABLE staff_kpi_parts ADD COLUMN x INTEGER",
+		"COPY onestop_kpi_periods TO '" + filepath.Join(dir, "_cache", "onestop", "x.parquet") + "' (FORMAT parquet)",
+		"COPY (SELECT 1) TO '" + filepath.Join(generation, "onestop_kpi_periods.parquet") + "' (FORMAT parquet)",
+		"COPY (SELECT 1) TO '" + filepath.Join(generation, "stamp.json") + "' (FORMAT csv)",
+		"ATTACH '" + filepath.Join(dir, "_cache", "x.duckdb") + "' AS x",
+		"EXPORT DATABASE '" + filepath.Join(dir, "_cache", "exp") + "'",
 	}
 	for _, q := range refused {
 		rows, err := w.Query(ctx, q)
@@ -192,6 +214,12 @@ func TestSandboxRefusesEverythingButReads(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out.csv")); err == nil {
 		t.Error("COPY wrote a file")
+	}
+	if got := treeDigest(t, filepath.Join(dir, "_cache")); got != cacheBefore {
+		t.Errorf("the cache changed:\n%s\nwas\n%s", got, cacheBefore)
+	}
+	if got := query(t, w, "SELECT * FROM kpi_onestop_monthly ORDER BY ALL"); got != kpisBefore {
+		t.Errorf("the KPIs changed:\n%s\nwere\n%s", got, kpisBefore)
 	}
 	// The views still answer after the attempts.
 	allowed := []string{
@@ -264,4 +292,59 @@ func TestEncodersPrintNumbersPlainly(t *testing.T) {
 	if want := "[{\"huge\":17,\"dec\":12.5,\"dbl\":0.25,\"n\":null}\n]\n"; b.String() != want {
 		t.Errorf("json got %q, want %q", b.String(), want)
 	}
+}
+
+// treeDigest lists every file under dir with its size and a hash of its
+// content.
+func treeDigest(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		content, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		fmt.Fprintf(&b, "%s %d %x\n", rel, len(content), sha256.Sum256(content))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestConcurrentQueries: queries at once get connections the pool opens
+// after the configuration is locked, which must not need a setting.
+func TestConcurrentQueries(t *testing.T) {
+	w, err := warehouse.Open(t.TempDir(), pipelines.Datasets(), warehouse.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			rows, err := w.Query(context.Background(), "SELECT count(*), current_setting('TimeZone') FROM range(20000000) t(x) WHERE x % 7 = 1")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var n int64
+				var tz string
+				if err := rows.Scan(&n, &tz); err != nil || tz != "Asia/Ho_Chi_Minh" {
+					t.Errorf("%d %q %v", n, tz, err)
+				}
+			}
+			if err := rows.Err(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -14,7 +14,14 @@
 CREATE MACRO onestop_status_rank(status) AS
   CASE WHEN status = 10 THEN 2 WHEN status IN (3, 7, 8, 9) THEN 1 ELSE 0 END;
 
-CREATE VIEW onestop_snapshot_keys AS
+-- The rule is written once, as table macros over a relation named by text
+-- (query_table): the views below apply it to every snapshot, and the
+-- warehouse's incremental refresh (materialize.go) to the snapshots of the
+-- files a batch added, or to every snapshot of a few dossiers.
+--
+-- onestop_snapshot_keys_of(rel): the snapshots of rel with state_key, their
+-- packed order, NULL when state_key_inexact.
+CREATE MACRO onestop_snapshot_keys_of(rel) AS TABLE
 SELECT * EXCLUDE (le, kts),
   CASE WHEN NOT state_key_inexact THEN
     CAST(((le << 31) | (onestop_status_rank(status) << 29) | (kts >> 13)) AS HUGEINT) * 9223372036854775808
@@ -32,21 +39,24 @@ FROM (
       epoch_us(kafka_timestamp) // 1000 - 946684800000 AS kts
     -- Absent dates are NULL in the lake (the patched parquet-go writer,
     -- third_party/README.md); no epoch-as-NULL rewrite is needed here.
-    FROM onestop_snapshots
+    FROM query_table(rel)
   )
 );
 
-CREATE VIEW dossier_current AS
+-- onestop_current_of(rel): per dossier, its current state among the
+-- snapshots of rel, with state_key: the packed order of that snapshot, or
+-- NULL when one of the dossier's snapshots in rel took the exact path.
+CREATE MACRO onestop_current_of(rel) AS TABLE
 WITH k AS NOT MATERIALIZED (
-  SELECT * FROM onestop_snapshot_keys
+  SELECT * FROM onestop_snapshot_keys_of(rel)
 ), best AS MATERIALIZED (
   SELECT dossier_code, max(state_key) AS state_key, bool_or(state_key_inexact) AS inexact
   FROM k GROUP BY dossier_code
 )
-SELECT * EXCLUDE (state_key, state_key_inexact)
+SELECT * EXCLUDE (state_key_inexact)
 FROM k SEMI JOIN (SELECT state_key FROM best WHERE NOT inexact) b ON k.state_key = b.state_key
 UNION ALL BY NAME
-SELECT * EXCLUDE (state_key, state_key_inexact, rn) FROM (
+SELECT * EXCLUDE (state_key_inexact, rn) REPLACE (NULL::HUGEINT AS state_key) FROM (
   SELECT *, row_number() OVER (
            PARTITION BY dossier_code
            ORDER BY last_event_at DESC NULLS LAST, onestop_status_rank(status) DESC,
@@ -55,9 +65,18 @@ SELECT * EXCLUDE (state_key, state_key_inexact, rn) FROM (
   WHERE dossier_code IN (SELECT dossier_code FROM best WHERE inexact)
 ) WHERE rn = 1;
 
--- dossier_state: the current state with the derived columns of contract
--- 4.1, the base of dossiers and of the KPIs.
-CREATE VIEW dossier_state AS
+-- onestop_state_key(hi, lo) is the state_key stored as two BIGINTs (Parquet
+-- has no 128-bit integer): state_key = hi * 2^63 + lo.
+CREATE MACRO onestop_state_key(hi, lo) AS (CAST(hi AS HUGEINT) << 63) | lo;
+
+CREATE VIEW dossier_current_keyed AS SELECT * FROM onestop_current_of('onestop_snapshots');
+
+CREATE VIEW dossier_current AS SELECT * EXCLUDE (state_key) FROM dossier_current_keyed;
+
+-- onestop_state_of(rel): the current-state rows of rel with the derived
+-- columns of contract 4.1. dossier_state, the base of dossiers, applies it
+-- to every dossier.
+CREATE MACRO onestop_state_of(rel) AS TABLE
 SELECT d.*,
   d.received_at IS NOT NULL AND d.status NOT IN (1, 3) AS accepted,
   CASE WHEN d.status IN (7, 8, 9, 10) THEN coalesce(d.finished_at, d.returned_at, d.kafka_timestamp) END AS end_at,
@@ -68,7 +87,9 @@ SELECT d.*,
     d.due_at) AS effective_due_at,
   coalesce(len(d.supplements), 0) AS supplement_count,
   coalesce(len(d.apologies), 0) AS apology_count
-FROM dossier_current d;
+FROM query_table(rel) d;
+
+CREATE VIEW dossier_state AS SELECT * FROM onestop_state_of('dossier_current');
 
 -- dossiers: the current state, its derived columns and the sector and
 -- agency attributes of the dimensions. sector_name and agency_name are the

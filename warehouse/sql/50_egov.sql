@@ -12,15 +12,9 @@
 -- timestamp, partition, offset). A revoke package (BussinessDocType 1)
 -- never replaces the document it revokes: what was sent stays what was
 -- sent. package_count is the number of packages received for the id.
--- An optional field the lake holds as its zero value (the epoch, an empty
--- text) is absent: no document falls due on 1 Jan 1970.
 CREATE VIEW egov_documents AS
 SELECT * EXCLUDE (rn) FROM (
-  SELECT d.* REPLACE (
-           nullif(d.from_organ_name, '') AS from_organ_name, nullif(d.code_number, '') AS code_number,
-           nullif(d.code_notation, '') AS code_notation, nullif(d.document_type, '') AS document_type,
-           nullif(d.document_type_name, '') AS document_type_name, nullif(d.subject, '') AS subject,
-           nullif(d.due_date, to_timestamp(0)) AS due_date),
+  SELECT d.*,
          count(*) OVER (PARTITION BY document_id) AS package_count,
          row_number() OVER (
            PARTITION BY document_id
@@ -39,7 +33,7 @@ SELECT * EXCLUDE (rn) FROM (
 -- a revoke request rather than the earliest 15.)
 CREATE VIEW egov_status AS
 SELECT * EXCLUDE (rn) FROM (
-  SELECT s.* REPLACE (nullif(s.organ_name, '') AS organ_name, nullif(s.description, '') AS description),
+  SELECT s.*,
          count(*) OVER (PARTITION BY document_id, organ_id, status_code) AS report_count,
          row_number() OVER (
            PARTITION BY document_id, organ_id, status_code
@@ -164,8 +158,10 @@ LEFT JOIN wd wb ON wb.date = m.completed_at::DATE;
 -- first day of the month, agency_code), so that restated views sum parts
 -- and recompute rates and averages from the sums. Months are cut at 00:00
 -- local time; a row exists when one of its counts is non-zero, for months
--- from the first to the last with a document or a status.
-CREATE VIEW egov_kpi_parts AS
+-- from the first to the last with a document or a status. It is a table
+-- the warehouse builds from egov_kpi_parts_src when the eGov files change
+-- (materialize.go), and keeps in <lake>/_cache between processes.
+CREATE VIEW egov_kpi_parts_src AS
 WITH bounds AS (
   SELECT date_trunc('month', max(m)::DATE)::DATE AS last_month FROM (
     SELECT max(promulgation_date) AS m FROM lake_egov_documents
@@ -240,6 +236,8 @@ SELECT month, agency_code,
        sum(open_overdue)::BIGINT AS open_overdue
 FROM part
 GROUP BY ALL;
+
+CREATE TABLE egov_kpi_parts AS SELECT * FROM egov_kpi_parts_src WHERE false;
 
 -- kpi_egov_monthly (contract 4.2), per (month 'YYYY-MM', agency_code) as
 -- reported: agency_code is the agency that sent or that reported the

@@ -7,15 +7,10 @@
 -- staff_records: one row per SoHieu (record_no), the version with the
 -- greatest (Kafka timestamp, partition, offset, index in its array): a
 -- later version replaces the whole record (its agency, dates, reason).
--- version_count is the number of versions received. An optional field
--- the lake holds as its zero value (the epoch, an empty text) is absent:
--- no record ends on 1 Jan 1970.
+-- version_count is the number of versions received.
 CREATE VIEW staff_records AS
 SELECT * EXCLUDE (rn, year) FROM (
-  SELECT r.* REPLACE (
-           nullif(r.person_hash, '') AS person_hash, nullif(r.job_position, '') AS job_position,
-           nullif(r.rank, '') AS rank, nullif(r.end_date, DATE '1970-01-01') AS end_date,
-           nullif(r.end_reason, '') AS end_reason),
+  SELECT r.*,
          count(*) OVER (PARTITION BY record_no) AS version_count,
          row_number() OVER (
            PARTITION BY record_no
@@ -58,8 +53,10 @@ FROM src_staffing_targets;
 -- the month's year's quota while the agency exists (dim_agency valid_from
 -- .. valid_to overlaps the month; an agency missing from dim_agency always
 -- does). A row exists when headcount_end, hires or departures is non-zero
--- or a quota applies.
-CREATE VIEW staff_kpi_parts AS
+-- or a quota applies. It is a table the warehouse builds from
+-- staff_kpi_parts_src when the staffing files change (materialize.go), and
+-- keeps in <lake>/_cache between processes.
+CREATE VIEW staff_kpi_parts_src AS
 WITH bounds AS (
   SELECT min(m) AS first_month,
          least(max(m), (SELECT max(kafka_timestamp)::DATE FROM (
@@ -137,6 +134,8 @@ SELECT month, agency_code, staff_class,
        quota::BIGINT AS quota
 FROM with_quota
 WHERE headcount_end <> 0 OR hires <> 0 OR departures <> 0 OR quota IS NOT NULL;
+
+CREATE TABLE staff_kpi_parts AS SELECT * FROM staff_kpi_parts_src WHERE false;
 
 -- kpi_staffing_monthly (contract 4.3), per (month 'YYYY-MM', agency_code,
 -- staff_class) as reported. quota_base is the agency's quota of the
