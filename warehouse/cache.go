@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tayninh/ktxh/warehouse/lake"
 )
 
 // The cache keeps the materialized tables between processes, so that a
@@ -308,7 +310,7 @@ func (w *Warehouse) writeGeneration(ctx context.Context, cw *cacheWrite) (dir st
 		if _, err := cw.tx.ExecContext(ctx, q); err != nil {
 			return "", fmt.Errorf("write %s: %w", t, err)
 		}
-		if err := syncFile(path); err != nil {
+		if err := lake.Sync(path); err != nil {
 			return "", err
 		}
 		size, sum, err := checksum(path)
@@ -326,14 +328,14 @@ func (w *Warehouse) writeGeneration(ctx context.Context, cw *cacheWrite) (dir st
 	if err := writeFileSync(filepath.Join(tmp, "stamp.json"), b); err != nil {
 		return "", err
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := lake.Sync(tmp); err != nil {
 		return "", err
 	}
 	dir = filepath.Join(gdir, fmt.Sprintf("g-%020d-%s", time.Now().UnixNano(), randomHex()))
 	if err := os.Rename(tmp, dir); err != nil {
 		return "", fmt.Errorf("publish cache generation: %w", err)
 	}
-	if err := syncDir(gdir); err != nil {
+	if err := lake.Sync(gdir); err != nil {
 		return "", err
 	}
 	w.collectGenerations(cw.g.name)
@@ -380,18 +382,6 @@ func (w *Warehouse) collectGenerations(group string) {
 	}
 }
 
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	return nil
-}
-
 func writeFileSync(path string, b []byte) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
 	if err != nil {
@@ -406,18 +396,6 @@ func writeFileSync(path string, b []byte) error {
 		return fmt.Errorf("sync %s: %w", path, err)
 	}
 	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
 }
 
 func randomHex() string {

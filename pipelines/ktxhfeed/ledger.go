@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tayninh/ktxh/warehouse/lake"
 )
 
 // Ledger files, under the lake but outside every dataset directory (the
@@ -148,7 +150,7 @@ func (l *Ledger) load() error {
 	if l.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
 		return fmt.Errorf("open ledger for append: %w", err)
 	}
-	return syncDir(l.dir)
+	return lake.Sync(l.dir)
 }
 
 // apply folds an entry in: an ack is final, a rejection stands until a
@@ -233,18 +235,6 @@ func (l *Ledger) Close() error {
 		l.lock = nil
 	}
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
 }
 
 // ReadLedger reads every line of a lake's ledger without locking it.

@@ -224,21 +224,23 @@ func (l *Lake) publish(fdir string, m *Manifest) error {
 		dirs[filepath.Dir(dst)] = true
 	}
 	for d := range dirs {
-		if err := syncDir(d); err != nil {
+		if err := Sync(d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// Sync fsyncs a file or directory by path: a new or renamed entry is
+// durable only once its directory is.
+func Sync(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
+		return fmt.Errorf("open %s: %w", path, err)
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
 	}
 	return nil
 }
@@ -399,7 +401,7 @@ func (b *Batch) commit() (*Manifest, error) {
 		}
 		return nil, fmt.Errorf("commit manifest: %w", err)
 	}
-	if err := syncDir(pdir); err != nil {
+	if err := Sync(pdir); err != nil {
 		return nil, err
 	}
 	if err := b.l.publish(b.dir, m); err != nil {
