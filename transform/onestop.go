@@ -340,9 +340,6 @@ func date(b []byte) int64 {
 // items (fast path).
 func (d *OnestopDecoder) member(key, sc []byte, fv *fastjson.Value, items []*fastjson.Value) {
 	r := &d.row
-	if fv != nil {
-		items = arrayOf(fv)
-	}
 	switch string(key) {
 	case "MaHoSo":
 		if len(sc) > 0 {
@@ -387,7 +384,7 @@ func (d *OnestopDecoder) member(key, sc []byte, fv *fastjson.Value, items []*fas
 	case "NgayTuChoi":
 		r.RefusedAt = date(sc)
 	case "DanhSachHoSoBoSung":
-		for _, s := range items {
+		for _, s := range listItems(fv, items) {
 			r.Supplements = append(r.Supplements, Supplement{
 				RequestedAt: date(scalar(s.Get("NgayBoSung"), d.num)),
 				ReceivedAt:  date(scalar(s.Get("NgayTiepNhanBoSung"), d.num)),
@@ -396,7 +393,7 @@ func (d *OnestopDecoder) member(key, sc []byte, fv *fastjson.Value, items []*fas
 			})
 		}
 	case "DanhSachXinLoi":
-		for _, s := range items {
+		for _, s := range listItems(fv, items) {
 			r.Apologies = append(r.Apologies, Apology{
 				ApologyAt: date(scalar(s.Get("NgayXinLoi"), d.num)),
 				PrevDueAt: date(scalar(s.Get("NgayHenTraTruoc"), d.num)),
@@ -407,7 +404,7 @@ func (d *OnestopDecoder) member(key, sc []byte, fv *fastjson.Value, items []*fas
 	case "SoGiayToChuHoSo":
 		d.idDoc = append(d.idDoc[:0], sc...)
 	case "DinhDanhCHS":
-		if len(items) > 0 {
+		if items := listItems(fv, items); len(items) > 0 {
 			d.idFirst = append(d.idFirst[:0], scalar(items[0].Get("SoDinhDanh"), d.num)...)
 		}
 	}
@@ -455,6 +452,15 @@ func (d *OnestopDecoder) finish() string {
 		r.Month = MonthOf(r.KafkaTimestamp)
 	}
 	return ""
+}
+
+// listItems is a list member's items, whichever path parsed it: only the
+// list members pay for looking.
+func listItems(fv *fastjson.Value, items []*fastjson.Value) []*fastjson.Value {
+	if fv != nil {
+		return arrayOf(fv)
+	}
+	return items
 }
 
 func arrayOf(v *fastjson.Value) []*fastjson.Value {

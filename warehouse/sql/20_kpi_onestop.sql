@@ -224,7 +224,8 @@ ORDER BY 1, 2, 3, 4;
 -- The rates and the average come from the counts, NULL when the denominator
 -- is 0. processing_workdays_total (the sum behind avg_processing_workdays)
 -- lets a reader average over several agencies or sectors.
-CREATE VIEW kpi_onestop_monthly AS
+-- The per-period KPI rows of one kind of period ('month' or 'report').
+CREATE MACRO kpi_onestop_periods_of(k) AS TABLE
 SELECT period AS month, agency_code, sector_code, sector_group,
        received, received_online, received_direct, received_postal, carried_over,
        resolved, resolved_early, resolved_on_time, resolved_late,
@@ -236,21 +237,11 @@ SELECT period AS month, agency_code, sector_code, sector_group,
        processing_workdays_total / nullif(processing_workdays_n, 0) AS avg_processing_workdays,
        processing_workdays_total
 FROM onestop_kpi_periods
-WHERE kind = 'month';
+WHERE kind = k;
 
-CREATE VIEW kpi_onestop_report_monthly AS
-SELECT period AS month, agency_code, sector_code, sector_group,
-       received, received_online, received_direct, received_postal, carried_over,
-       resolved, resolved_early, resolved_on_time, resolved_late,
-       open_end, open_paused, open_overdue, open_within, late_total, late_apologized,
-       (resolved_early + resolved_on_time) / nullif(resolved, 0) AS on_time_rate,
-       (resolved_early + resolved_on_time + open_within + open_paused) / nullif(resolved + open_end, 0) AS progress_rate_766,
-       received_online / nullif(received, 0) AS online_share,
-       late_apologized / nullif(late_total, 0) AS apology_rate,
-       processing_workdays_total / nullif(processing_workdays_n, 0) AS avg_processing_workdays,
-       processing_workdays_total
-FROM onestop_kpi_periods
-WHERE kind = 'report';
+CREATE VIEW kpi_onestop_monthly AS SELECT * FROM kpi_onestop_periods_of('month');
+
+CREATE VIEW kpi_onestop_report_monthly AS SELECT * FROM kpi_onestop_periods_of('report');
 
 -- Any period [from_date, to_date): dates (or timestamps) taken in the
 -- session time zone, so DATE '2024-05-01' is 00:00 local. (Nested
