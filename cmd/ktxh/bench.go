@@ -33,24 +33,33 @@ func benchCmd() *cobra.Command {
 func benchIngestCmd() *cobra.Command {
 	var records, runs int
 	var partitions int32
-	var keep, profile string
+	var keep string
+	var profiles []string // flags passed to the ingest process
+	var cpuprofile, memprofile string
 	cmd := &cobra.Command{
 		Use:   "ingest",
 		Short: "Preload the embedded broker with N dossier snapshots, then time consume → durable Parquet in a separate ingest process",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return benchIngest(cmd.Context(), records, runs, partitions, keep, profile)
+			if cpuprofile != "" {
+				profiles = append(profiles, "--cpuprofile", cpuprofile)
+			}
+			if memprofile != "" {
+				profiles = append(profiles, "--memprofile", memprofile)
+			}
+			return benchIngest(cmd.Context(), records, runs, partitions, keep, profiles)
 		},
 	}
 	cmd.Flags().IntVar(&records, "records", 1_000_000, "dossier records to preload")
 	cmd.Flags().IntVar(&runs, "runs", 1, "ingest runs over the same preload, each into a fresh lake and group; the median is reported")
 	cmd.Flags().Int32Var(&partitions, "partitions", 3, "partitions of the dossier topic")
 	cmd.Flags().StringVar(&keep, "lake", "", "lake directory to keep (default: a temporary one, removed)")
-	cmd.Flags().StringVar(&profile, "ingest-cpuprofile", "", "write the ingest process's CPU profile to this file")
+	cmd.Flags().StringVar(&cpuprofile, "ingest-cpuprofile", "", "write the ingest process's CPU profile to this file")
+	cmd.Flags().StringVar(&memprofile, "ingest-memprofile", "", "write the ingest process's allocation profile to this file")
 	return cmd
 }
 
-func benchIngest(ctx context.Context, n, runs int, partitions int32, lakeDir, profile string) error {
+func benchIngest(ctx context.Context, n, runs int, partitions int32, lakeDir string, profiles []string) error {
 	topics := pipelines.DefaultTopics()
 	b, err := broker.Start(broker.Options{Listen: "127.0.0.1:0", Topics: topics.All(), Partitions: partitions})
 	if err != nil {
@@ -100,7 +109,7 @@ func benchIngest(ctx context.Context, n, runs int, partitions int32, lakeDir, pr
 	}
 	var results []ingestRun
 	for i := range max(runs, 1) {
-		r, err := benchIngestOnce(ctx, b.Addr(), filepath.Join(lakeDir, fmt.Sprintf("lake-%d", i+1)), topics.Dossiers, int(partitions), profile)
+		r, err := benchIngestOnce(ctx, b.Addr(), filepath.Join(lakeDir, fmt.Sprintf("lake-%d", i+1)), topics.Dossiers, int(partitions), profiles)
 		if err != nil {
 			return err
 		}
@@ -141,16 +150,14 @@ func (r ingestRun) rate() float64 { return float64(r.records) / r.wall.Seconds()
 
 // benchIngestOnce runs one `ktxh ingest --exit-when-caught-up` process into
 // a fresh lake and consumer group, and reads back what it committed.
-func benchIngestOnce(ctx context.Context, addr, lakeDir, topic string, partitions int, profile string) (ingestRun, error) {
+func benchIngestOnce(ctx context.Context, addr, lakeDir, topic string, partitions int, profiles []string) (ingestRun, error) {
 	var r ingestRun
 	self, err := os.Executable()
 	if err != nil {
 		return r, err
 	}
 	args := []string{"ingest", "--brokers", addr, "--lake", lakeDir, "--group", "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36), "--exit-when-caught-up"}
-	if profile != "" {
-		args = append(args, "--cpuprofile", profile)
-	}
+	args = append(args, profiles...)
 	c := exec.CommandContext(ctx, self, args...)
 	c.Env = append(os.Environ(), "KTXH_PII_KEY=bench-key-0123456789abcdef")
 	c.Stderr = os.Stderr

@@ -20,7 +20,7 @@ import (
 type ingestFlags struct {
 	brokers, lake, group, piiKeyFile string
 	memoryLimit                      string
-	exit                             bool
+	exit, hugePages                  bool
 	topics                           pipelines.Topics
 	opts                             ingest.Options
 }
@@ -42,6 +42,7 @@ func ingestCmd() *cobra.Command {
 	fl.BoolVar(&f.exit, "exit-when-caught-up", false, "exit once every partition is in the lake up to its end offset at start")
 	fl.StringVar(&f.piiKeyFile, "pii-key-file", transform.DefaultPIIKeyFile(), "personal-data hash key file, created on first run (ignored when KTXH_PII_KEY is set)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "400MiB", "soft memory limit of the Go heap (GOMEMLIMIT wins when set); 0 for none")
+	fl.BoolVar(&f.hugePages, "huge-pages", true, "ask for transparent huge pages for the heap (Linux): far fewer page faults")
 	fl.Int64Var(&f.opts.FlushRecords, "flush-records", f.opts.FlushRecords, "commit a batch after this many records")
 	fl.IntVar(&f.opts.FlushFiles, "flush-files", f.opts.FlushFiles, "commit a batch of at least flush-records/10 records once it has this many Parquet files open (each holds a row group in memory)")
 	fl.DurationVar(&f.opts.SessionTimeout, "session-timeout", f.opts.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
@@ -65,6 +66,9 @@ func runIngest(ctx context.Context, f *ingestFlags, reg prometheus.Registerer) e
 	log := logger()
 	if err := setMemoryLimit(f.memoryLimit); err != nil {
 		return err
+	}
+	if f.hugePages {
+		adviseHugeHeap()
 	}
 	key, err := transform.LoadPIIKey(f.piiKeyFile)
 	if err != nil {

@@ -42,7 +42,7 @@ func logger() *slog.Logger {
 
 func rootCmd() *cobra.Command {
 	var verbose bool
-	var cpuprofile string
+	var cpuprofile, memprofile string
 	var stopProfile func()
 	root := &cobra.Command{
 		Use:           "ktxh",
@@ -72,13 +72,34 @@ func rootCmd() *cobra.Command {
 			if stopProfile != nil {
 				stopProfile()
 			}
+			if memprofile != "" {
+				writeAllocsProfile(memprofile)
+			}
 		},
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().StringVar(&memprofile, "memprofile", "", "write an allocation profile to this file at exit")
+	root.PersistentFlags().MarkHidden("memprofile")
 	root.AddCommand(brokerCmd(), genCmd(), ingestCmd(), sqlCmd(), serveCmd(), reportCmd(), feedCmd(), demoCmd(), benchCmd())
 	return root
+}
+
+// writeAllocsProfile writes what the process allocated, by call site: the
+// allocation rate, more than the live heap, sets how far the heap grows
+// between collections.
+func writeAllocsProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "memprofile:", err)
+	}
 }
 
 // flagsFromEnv sets every flag not given on the command line from
