@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -88,31 +89,42 @@ func (w *worker) consume(gctx, ctx context.Context) error {
 	var bytes int64
 	var started time.Time // of the batch's first record
 
-	flush := func() error {
-		if batch.Records() == 0 {
+	// A full batch commits in the background while the next one fills:
+	// a commit spends most of its time waiting for fsyncs, and a worker
+	// waiting with it left a core idle. Commits stay one at a time and in
+	// offset order; a failed one ends this consume, and the worker resumes
+	// from what the lake holds.
+	var committing chan error
+	wait := func() error {
+		if committing == nil {
 			return nil
 		}
-		start := time.Now()
-		m, err := batch.Commit()
-		if err != nil {
-			return fmt.Errorf("commit batch %s/%d [%d,%d): %w", topic, w.partition, batch.From(), batch.Next(), err)
+		err := <-committing
+		committing = nil
+		return err
+	}
+	defer wait()
+	flush := func() error {
+		if batch.Records() == 0 {
+			return wait()
 		}
-		w.metrics.flushed(m, time.Since(start))
-		log.Debug("batch committed", "from", m.From, "next", m.Next, "records", m.Records,
-			"rejected", m.Rejected, "files", len(m.Files), "seconds", time.Since(start).Seconds())
-		if err := w.commit(m.Next); err != nil {
-			// Harmless: the lake, not Kafka, says where to resume.
-			log.Debug("kafka offset commit", "err", err)
+		if err := wait(); err != nil {
+			return err
 		}
-		if w.committed != nil {
-			select {
-			case w.committed <- struct{}{}:
-			default:
-			}
-		}
-		batch = l.NewBatch(topic, w.partition, m.Next)
+		full, result := batch, make(chan error, 1)
+		go func() { result <- w.commitBatch(full, log) }()
+		committing = result
+		batch = l.NewBatch(topic, w.partition, full.Next())
 		bytes = 0
 		return nil
+	}
+	// done ends consume at the end of the generation: what it holds is
+	// committed before the partition may move to another member.
+	done := func() error {
+		if err := flush(); err != nil {
+			return err
+		}
+		return wait()
 	}
 
 	var rec transform.Record
@@ -128,7 +140,7 @@ func (w *worker) consume(gctx, ctx context.Context) error {
 				continue
 			}
 			if wctx.Err() != nil || errors.Is(err, errStopped) {
-				return flush()
+				return done()
 			}
 			return fmt.Errorf("fetch %s/%d: %w", topic, w.partition, err)
 		}
@@ -159,7 +171,7 @@ func (w *worker) consume(gctx, ctx context.Context) error {
 				if rec.Value, err = w.nullOrEmpty(wctx, msg.Offset); err != nil {
 					f.done(b)
 					if wctx.Err() != nil {
-						return flush()
+						return done()
 					}
 					return err
 				}
@@ -191,6 +203,30 @@ func (w *worker) consume(gctx, ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// commitBatch commits a full batch and reports it: metrics, the Kafka
+// offset, the caught-up watcher.
+func (w *worker) commitBatch(batch *lake.Batch, log *slog.Logger) error {
+	start := time.Now()
+	m, err := batch.Commit()
+	if err != nil {
+		return fmt.Errorf("commit batch %s/%d [%d,%d): %w", w.src.Topic, w.partition, batch.From(), batch.Next(), err)
+	}
+	w.metrics.flushed(m, time.Since(start))
+	log.Debug("batch committed", "from", m.From, "next", m.Next, "records", m.Records,
+		"rejected", m.Rejected, "files", len(m.Files), "seconds", time.Since(start).Seconds())
+	if err := w.commit(m.Next); err != nil {
+		// Harmless: the lake, not Kafka, says where to resume.
+		log.Debug("kafka offset commit", "err", err)
+	}
+	if w.committed != nil {
+		select {
+		case w.committed <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }
 
 // nullOrEmpty fetches the record at offset again through kafka-go's
