@@ -63,9 +63,8 @@ type cacheStamp struct {
 	// Compat is compatKey of the warehouse that wrote it: the SQL that
 	// builds the tables, DuckDB's version and the dimensions.
 	Compat string `json:"compat"`
-	// Files are the lake files the tables include, per dataset (a
-	// generation may include files published while it was built, which
-	// are not listed: applying them again changes nothing).
+	// Files are the lake files the tables were built from, per dataset:
+	// exactly those (pinDatasets), whatever was published meanwhile.
 	Files  fileSet      `json:"files"`
 	Tables []cacheTable `json:"tables"`
 	// WriteMillis is how long writing took: a process that applied new

@@ -216,6 +216,61 @@ func TestCacheFollowsNewBatches(t *testing.T) {
 	}
 }
 
+// TestBuildReadsTheListedFiles: a batch published while a refresh builds
+// the tables, after it listed the lake, is not in them nor in the cache
+// generations written from them, whose stamps name the files they hold:
+// a process loads them and applies that batch once, as the next refresh
+// does.
+func TestBuildReadsTheListedFiles(t *testing.T) {
+	defer warehouse.SetDeltaMaxShare(1)()
+	msgs := synthMessages()
+	cut := len(msgs) * 75 / 100
+	dir := t.TempDir()
+	commitSynth(t, dir, msgs[:cut])
+	listedDir := linkCopy(t, dir)
+	listed := results(t, openWith(t, listedDir, warehouse.Options{NoCache: true}))
+	published := false
+	defer warehouse.SetBeforeBuild(func() {
+		if !published {
+			published = true
+			commitSynth(t, dir, msgs[cut:])
+		}
+	})()
+	live := openWith(t, dir, warehouse.Options{})
+	if !published {
+		t.Fatal("no build ran")
+	}
+	want := results(t, openWith(t, dir, warehouse.Options{NoCache: true}))
+
+	// The generations hold what their stamps say: in a lake of the listed
+	// files alone, they load and answer as a build from those files.
+	if err := os.CopyFS(filepath.Join(listedDir, "_cache"), os.DirFS(filepath.Join(dir, "_cache"))); err != nil {
+		t.Fatal(err)
+	}
+	w := openWith(t, listedDir, warehouse.Options{})
+	for _, g := range groupNames {
+		if got, want := w.MaterializeStats()[g], (warehouse.MaterializeStats{Loaded: 1}); got != want {
+			t.Errorf("lake of the listed files, %s: %+v, want %+v", g, got, want)
+		}
+	}
+	sameResults(t, "generations in a lake of the listed files", results(t, w), listed)
+
+	// Loaded in the lake, the onestop generation takes the batch once.
+	w = openWith(t, dir, warehouse.Options{})
+	if got := w.MaterializeStats()["onestop"]; got.Loaded != 1 || got.Incremental != 1 {
+		t.Errorf("new process: %+v, want the generation loaded and updated", got)
+	}
+	sameResults(t, "new process", results(t, w), want)
+
+	if err := live.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := live.MaterializeStats()["onestop"]; got.Built != 1 || got.Incremental != 1 {
+		t.Errorf("live: %+v, want 1 build and 1 incremental update", got)
+	}
+	sameResults(t, "refreshed", results(t, live), want)
+}
+
 // TestIncrementalCurrentStateMatchesOracle commits generated snapshots in
 // batches — replays, out-of-order delivery, envelopes, and a partition
 // whose offsets the packed order key cannot hold — refreshing after each:

@@ -8,3 +8,12 @@ func SetDeltaMaxShare(share float64) (restore func()) {
 	deltaMaxShare = share
 	return func() { deltaMaxShare = old }
 }
+
+// SetBeforeBuild makes f run as a build of a group's tables starts, after
+// the lake was listed (beforeBuild), until the returned func restores it,
+// so that a test can publish files at that instant.
+func SetBeforeBuild(f func()) (restore func()) {
+	old := beforeBuild
+	beforeBuild = f
+	return func() { beforeBuild = old }
+}

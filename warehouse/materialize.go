@@ -3,10 +3,10 @@ package warehouse
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,13 +18,20 @@ import (
 // see the old tables until it commits. A group's tables are up to date
 // while the lake's files of its datasets are those they were built from;
 // they are cached in <lake>/_cache/<name> (cache.go).
+//
+// The tables hold exactly the files a refresh listed (groupState.files,
+// the cache's stamps), not what the lake's glob finds when they are read:
+// inside the transaction, the views of the group's datasets read the
+// listed files (pinDatasets). A file published meanwhile is new to the
+// next refresh, which applies it once.
 type group struct {
 	name     string
 	datasets []string
 	tables   []string
 	// delta, when set, updates the tables from the files added since they
-	// were built, inside tx; a group without it is built again.
-	delta func(w *Warehouse, ctx context.Context, tx *sql.Tx, st *groupState, added fileSet) error
+	// were built, inside m's transaction; a group without it is built
+	// again.
+	delta func(w *Warehouse, m *matTx, st *groupState, added fileSet) error
 }
 
 var groups = []*group{
@@ -44,6 +51,10 @@ var groups = []*group{
 // hold for the incremental path: beyond it a build from every file is
 // about as fast, and simpler.
 var deltaMaxShare = 0.25
+
+// beforeBuild, when set, runs as a build starts, after the lake was listed:
+// tests publish files then.
+var beforeBuild func()
 
 // groupState is what the warehouse knows of a group's tables.
 type groupState struct {
@@ -181,7 +192,7 @@ func (w *Warehouse) update(ctx context.Context, g *group, cur fileSet) error {
 // bringUp updates the group's tables to cur and says how.
 func (w *Warehouse) bringUp(ctx context.Context, g *group, st *groupState, cur fileSet) (string, error) {
 	if added, ok := w.deltaOf(g, st.files, cur); ok {
-		if err := w.applyDelta(ctx, g, st, added); err != nil {
+		if err := w.applyDelta(ctx, g, st, added, cur); err != nil {
 			return "", err
 		}
 		w.count(g, func(s *groupState) { s.stats.Incremental++ })
@@ -204,13 +215,13 @@ func (w *Warehouse) bringUp(ctx context.Context, g *group, st *groupState, cur f
 		if n == 0 {
 			return "loaded", nil
 		}
-		if err := w.applyDelta(ctx, g, st, c.added); err != nil {
+		if err := w.applyDelta(ctx, g, st, c.added, cur); err != nil {
 			return "", err
 		}
 		w.count(g, func(s *groupState) { s.stats.Incremental++ })
 		return "loaded and updated", nil
 	}
-	if err := w.build(ctx, g, st); err != nil {
+	if err := w.build(ctx, g, st, cur); err != nil {
 		return "", err
 	}
 	st.deleted = map[string]int64{}
@@ -263,24 +274,28 @@ func (w *Warehouse) cachedGenerations(g *group, cur fileSet) []candidate {
 	return out
 }
 
-// build rebuilds the group's tables from their views.
-func (w *Warehouse) build(ctx context.Context, g *group, st *groupState) error {
+// build rebuilds the group's tables from their views, over the files cur.
+func (w *Warehouse) build(ctx context.Context, g *group, st *groupState, cur fileSet) error {
+	if beforeBuild != nil {
+		beforeBuild()
+	}
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("materialize %s: %w", g.name, err)
 	}
 	defer tx.Rollback()
+	m := &matTx{ctx: ctx, tx: tx}
+	w.pinDatasets(m, g, cur)
 	for _, t := range g.tables {
 		if st.backing != nil {
-			if _, err := tx.ExecContext(ctx, "DROP VIEW "+t); err != nil {
-				return fmt.Errorf("materialize %s: %w", t, err)
-			}
+			m.exec("DROP VIEW " + t)
 		}
 		start := time.Now()
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s_src", t, t)); err != nil {
-			return fmt.Errorf("materialize %s: %w", t, err)
-		}
+		m.exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s_src", t, t))
 		w.opts.Logger.Debug("built table", "table", t, "elapsed", time.Since(start))
+	}
+	if err := m.dropTemps(); err != nil {
+		return fmt.Errorf("materialize %s: %w", g.name, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("materialize %s: %w", g.name, err)
@@ -290,8 +305,8 @@ func (w *Warehouse) build(ctx context.Context, g *group, st *groupState) error {
 }
 
 // applyDelta runs the group's delta in one transaction, with the tables in
-// memory.
-func (w *Warehouse) applyDelta(ctx context.Context, g *group, st *groupState, added fileSet) error {
+// memory and the datasets' views over the files cur.
+func (w *Warehouse) applyDelta(ctx context.Context, g *group, st *groupState, added, cur fileSet) error {
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("update %s: %w", g.name, err)
@@ -300,14 +315,31 @@ func (w *Warehouse) applyDelta(ctx context.Context, g *group, st *groupState, ad
 	if err := w.toMemory(ctx, tx, g, st); err != nil {
 		return fmt.Errorf("update %s: %w", g.name, err)
 	}
-	if err := g.delta(w, ctx, tx, st, added); err != nil {
+	m := &matTx{ctx: ctx, tx: tx}
+	w.pinDatasets(m, g, cur)
+	if err := g.delta(w, m, st, added); err != nil {
 		return fmt.Errorf("update %s from new files: %w", g.name, err)
+	}
+	if err := m.dropTemps(); err != nil {
+		return fmt.Errorf("update %s: %w", g.name, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("update %s: %w", g.name, err)
 	}
 	st.release()
 	return nil
+}
+
+// pinDatasets makes the views of the group's datasets read the files cur
+// within m's transaction: temporary views of the same names, which DuckDB
+// resolves before the main schema's, in the bodies of views and macros
+// too. The views analysts query keep reading the lake.
+func (w *Warehouse) pinDatasets(m *matTx, g *group, cur fileSet) {
+	for _, d := range w.datasets {
+		if slices.Contains(g.datasets, d.Name()) {
+			m.exec(fmt.Sprintf("CREATE TEMP VIEW %s AS %s", viewName(d), w.datasetSelect(d, cur.paths(w.lakeDir, d.Name()))))
+		}
+	}
 }
 
 func (w *Warehouse) count(g *group, f func(*groupState)) {
@@ -397,19 +429,12 @@ func (w *Warehouse) cacheWriteDone(g *group, cw *cacheWrite, took time.Duration,
 //
 // Applying files whose snapshots the tables already include changes
 // nothing: a snapshot never orders after the current state it is part of.
-func onestopDelta(w *Warehouse, ctx context.Context, tx *sql.Tx, st *groupState, added fileSet) (err error) {
+func onestopDelta(w *Warehouse, d *matTx, st *groupState, added fileSet) error {
 	paths := added.paths(w.lakeDir, "onestop_snapshots")
 	if len(paths) == 0 {
 		return nil
 	}
-	quoted := make([]string, len(paths))
-	for i, p := range paths {
-		quoted[i] = quote(p)
-	}
-	d := deltaTx{ctx: ctx, tx: tx}
-	defer func() { err = errors.Join(err, d.dropTemps()) }()
-	d.exec(fmt.Sprintf(`CREATE TEMP VIEW onestop_delta_snapshots AS SELECT * FROM read_parquet([%s],
-		hive_partitioning = true, union_by_name = true, hive_types_autocast = false)`, strings.Join(quoted, ", ")))
+	d.exec("CREATE TEMP VIEW onestop_delta_snapshots AS SELECT * FROM " + readParquet(paths))
 	d.exec(`CREATE TEMP TABLE onestop_delta_best AS SELECT * FROM onestop_current_of('onestop_delta_snapshots')`)
 	// The current facts of the dossiers in the new files, found in one scan.
 	d.exec(`CREATE TEMP TABLE onestop_delta_cur AS
@@ -423,7 +448,7 @@ func onestopDelta(w *Warehouse, ctx context.Context, tx *sql.Tx, st *groupState,
 		WHERE c.dossier_code IS NULL
 		   OR (b.state_key IS NOT NULL AND c.state_hi IS NOT NULL AND b.state_key > onestop_state_key(c.state_hi, c.state_lo))`
 	if d.count("onestop_delta_redo") > 0 {
-		// Every snapshot of those dossiers, from every file.
+		// Every snapshot of those dossiers, from every listed file.
 		d.exec(`CREATE TEMP VIEW onestop_delta_redo_snapshots AS
 			SELECT * FROM onestop_snapshots WHERE dossier_code IN (SELECT dossier_code FROM onestop_delta_redo)`)
 		rows += "\nUNION ALL BY NAME SELECT * FROM onestop_current_of('onestop_delta_redo_snapshots')"
@@ -484,11 +509,11 @@ func onestopDelta(w *Warehouse, ctx context.Context, tx *sql.Tx, st *groupState,
 	return d.err
 }
 
-// deltaTx runs the statements of an incremental update in tx until one
-// fails, keeping the first error, and drops the temporary tables and views
-// (onestop_delta_*) it created: they live with the connection, which goes
-// back to the pool.
-type deltaTx struct {
+// matTx runs the statements of a build or an incremental update in tx
+// until one fails, keeping the first error, and drops the temporary tables
+// and views it created (the pinned dataset views, onestop_delta_*): they
+// live with the connection, which goes back to the pool.
+type matTx struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	temps []string
@@ -498,7 +523,7 @@ type deltaTx struct {
 var createTemp = regexp.MustCompile(`^CREATE (?:OR REPLACE )?TEMP (TABLE|VIEW) (\w+)`)
 
 // exec runs q and returns the rows it changed.
-func (d *deltaTx) exec(q string, args ...any) int64 {
+func (d *matTx) exec(q string, args ...any) int64 {
 	if d.err != nil {
 		return 0
 	}
@@ -507,14 +532,16 @@ func (d *deltaTx) exec(q string, args ...any) int64 {
 		d.err = fmt.Errorf("%s: %w", firstLine(q), err)
 		return 0
 	}
-	if m := createTemp.FindStringSubmatch(q); m != nil {
-		d.temps = append(d.temps, m[1]+" IF EXISTS "+m[2])
+	// Dropped by its qualified name: a plain DROP of a pinned view
+	// (pinDatasets) could take the main view it shadows.
+	if m := createTemp.FindStringSubmatch(q); m != nil && !slices.Contains(d.temps, m[1]+" temp."+m[2]) {
+		d.temps = append(d.temps, m[1]+" temp."+m[2])
 	}
 	n, _ := res.RowsAffected()
 	return n
 }
 
-func (d *deltaTx) count(table string) int64 {
+func (d *matTx) count(table string) int64 {
 	if d.err != nil {
 		return 0
 	}
@@ -526,7 +553,7 @@ func (d *deltaTx) count(table string) int64 {
 }
 
 // spans reads (kind, k0, k1) rows.
-func (d *deltaTx) spans(q string) map[string][2]int64 {
+func (d *matTx) spans(q string) map[string][2]int64 {
 	out := map[string][2]int64{}
 	if d.err != nil {
 		return out
@@ -552,11 +579,11 @@ func (d *deltaTx) spans(q string) map[string][2]int64 {
 	return out
 }
 
-// dropTemps drops the temporary objects; when the transaction failed, its
-// rollback drops them.
-func (d *deltaTx) dropTemps() error {
+// dropTemps drops the temporary objects, or returns the first error: then
+// the transaction's rollback drops them.
+func (d *matTx) dropTemps() error {
 	if d.err != nil {
-		return nil
+		return d.err
 	}
 	for i := len(d.temps) - 1; i >= 0; i-- {
 		if _, err := d.tx.ExecContext(d.ctx, "DROP "+d.temps[i]); err != nil {

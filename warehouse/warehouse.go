@@ -233,6 +233,11 @@ func (w *Warehouse) hasFiles(d lake.Dataset) bool {
 // its columns; Refresh switches it to the lake once files appear.
 func (w *Warehouse) createDatasetViews(ctx context.Context) error {
 	for _, d := range w.datasets {
+		// Written for every dataset: a build reads it for a dataset
+		// without listed files (pinDatasets).
+		if err := writeEmpty(w.emptyFile(d), d.Schema()); err != nil {
+			return err
+		}
 		if err := w.createDatasetView(ctx, d); err != nil {
 			return err
 		}
@@ -241,24 +246,41 @@ func (w *Warehouse) createDatasetViews(ctx context.Context) error {
 }
 
 func (w *Warehouse) createDatasetView(ctx context.Context, d lake.Dataset) error {
-	var q string
+	var files []string
 	if w.hasFiles(d) {
-		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types_autocast = false)",
-			viewName(d), quote(w.datasetGlob(d)))
-		w.empty[d.Name()] = false
-	} else {
-		path := filepath.Join(w.scratch, d.Name()+".parquet")
-		if err := writeEmpty(path, d.Schema()); err != nil {
-			return err
-		}
-		q = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT *, NULL::VARCHAR AS %s FROM read_parquet(%s)",
-			viewName(d), d.PartitionKey(), quote(path))
-		w.empty[d.Name()] = true
+		files = []string{w.datasetGlob(d)}
 	}
+	w.empty[d.Name()] = files == nil
+	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", viewName(d), w.datasetSelect(d, files))
 	if _, err := w.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("create view %s: %w", viewName(d), err)
 	}
 	return nil
+}
+
+// datasetSelect reads a dataset's rows from files (paths or globs), or,
+// given none, from its zero-row file, with a NULL partition column: the
+// same columns either way.
+func (w *Warehouse) datasetSelect(d lake.Dataset, files []string) string {
+	if len(files) == 0 {
+		return fmt.Sprintf("SELECT *, NULL::VARCHAR AS %s FROM read_parquet(%s)", d.PartitionKey(), quote(w.emptyFile(d)))
+	}
+	return "SELECT * FROM " + readParquet(files)
+}
+
+// readParquet reads lake files (paths or globs): the partition column
+// comes from the <key>=<value> directory, as text, and files written with
+// an older schema lack columns, which read as NULL.
+func readParquet(files []string) string {
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = quote(f)
+	}
+	return fmt.Sprintf("read_parquet([%s], hive_partitioning = true, union_by_name = true, hive_types_autocast = false)", strings.Join(quoted, ", "))
+}
+
+func (w *Warehouse) emptyFile(d lake.Dataset) string {
+	return filepath.Join(w.scratch, d.Name()+".parquet")
 }
 
 // Refresh points views of datasets that had no files at the lake once
