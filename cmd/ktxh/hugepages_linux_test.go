@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,11 +13,23 @@ import (
 
 // TestHugeHeapCutsPageFaults checks what the ingest process relies on
 // adviseHugeHeap for: heap allocated after it lies in memory advised for
-// huge pages, and touching it takes a fault per 2 MiB, not per 4 KiB.
+// huge pages, and touching it takes a fault per 2 MiB, not per 4 KiB. It
+// runs in a fresh process, as ingest calls adviseHugeHeap at its start:
+// the heap of a test binary that ran other tests has free space below.
 func TestHugeHeapCutsPageFaults(t *testing.T) {
 	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err != nil || strings.Contains(string(mode), "[never]") {
 		t.Skipf("transparent huge pages unavailable here (%q, %v)", mode, err)
+	}
+	if os.Getenv("KTXH_TEST_FRESH_PROCESS") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHugeHeapCutsPageFaults$", "-test.v")
+		cmd.Env = append(os.Environ(), "KTXH_TEST_FRESH_PROCESS=1")
+		out, err := cmd.CombinedOutput()
+		t.Logf("fresh process:\n%s", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
 	adviseHugeHeap()
 	const size = 64 << 20
