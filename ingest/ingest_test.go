@@ -3,10 +3,12 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,6 +184,76 @@ func TestTwoConsumersExactlyOnce(t *testing.T) {
 		}
 	}
 }
+
+// Two consumer groups writing one lake race to commit the same offset
+// ranges. The loser of each race learns of it from its background commit,
+// drops the batch it was filling and resumes where the lake says: every
+// record lands once.
+func TestTwoGroupsOneLakeExactlyOnce(t *testing.T) {
+	const parts, perPart = 2, 4000
+	brokers := testkafka.Broker(t, parts, topic)
+	var msgs []testkafka.Msg
+	for p := 0; p < parts; p++ {
+		for i := 0; i < perPart; i++ {
+			msgs = append(msgs, testkafka.Msg{Partition: p, Value: dossier(fmt.Sprintf("P%d-%d", p, i), 2), Time: time.Now()})
+		}
+	}
+	testkafka.Produce(t, brokers, topic, msgs...)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	conflicts := &countingHandler{match: "another writer committed first; resuming from the lake"}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = run(t, ctx, brokers, dir, fmt.Sprintf("group-%d", i), func(o *ingest.Options) {
+				o.FlushRecords = 200
+				o.Logger = slog.New(conflicts)
+			})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if conflicts.n.Load() == 0 {
+		t.Fatal("the two groups never raced for a commit; the test did not test anything")
+	}
+	t.Logf("%d lost commit races", conflicts.n.Load())
+	seen := map[[2]int64]int{}
+	for _, s := range readLake(t, dir).snapshots {
+		seen[[2]int64{int64(s.KafkaPartition), s.KafkaOffset}]++
+	}
+	if len(seen) != parts*perPart {
+		t.Errorf("landed %d distinct records, want %d", len(seen), parts*perPart)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("record %v landed %d times", k, n)
+		}
+	}
+}
+
+// countingHandler counts log records whose message is match.
+type countingHandler struct {
+	match string
+	n     atomic.Int64
+}
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.match {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
 
 // A backfill in time order commits a batch whenever it has FlushFiles
 // Parquet files open, keeping memory low; records scattered over many
