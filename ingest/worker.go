@@ -106,7 +106,7 @@ func (w *worker) consume(gctx, ctx context.Context) error {
 	defer wait()
 	flush := func() error {
 		if batch.Records() == 0 {
-			return wait()
+			return nil
 		}
 		if err := wait(); err != nil {
 			return err
