@@ -140,10 +140,14 @@ func eval[T any](b *browser, js string) T {
 const chartsDrawn = `document.documentElement.getAttribute('data-charts') !== null &&
   Array.from(document.querySelectorAll('.chart')).every(e => e.getAttribute('data-rendered') === '1')`
 
-// open loads a page and waits for its charts.
+// open loads a page and waits for its charts. The wait goes through
+// waitFor, which retries an evaluation that fails: right after a navigation
+// chromedp can still hold the old document's execution context ("Cannot
+// find context with specified id"), which made a single Poll flaky.
 func (b *browser) open(path string) {
 	b.t.Helper()
-	b.do(chromedp.Navigate(b.base+path), chromedp.Poll[chromedp.Void](chartsDrawn, chromedp.WithPollingTimeout(30*time.Second)))
+	b.do(chromedp.Navigate(b.base + path))
+	b.waitFor(b.base + path)
 }
 
 // waitFor waits for a page whose URL contains want, its charts drawn (the
