@@ -16,11 +16,13 @@ import (
 
 // fileSet is what the lake has published of some datasets: per dataset, the
 // path of every Parquet file under the dataset's directory
-// ("month=2024-05/onestop.dossiers-0-100-200.parquet") and its size. The
-// lake never rewrites a published file (warehouse/lake), so a file set names
-// the data: a materialized table built from one set is up to date for as long
-// as the lake's set is the same, and when the lake's set only grew, the new
-// files are all that changed.
+// ("month=2024-05/onestop.dossiers-0-100-200.parquet") and its size, but
+// for the files a compacted file supersedes (lake.LiveFiles). The lake never
+// rewrites a published file (warehouse/lake), so a file set names the data:
+// a materialized table built from one set is up to date for as long as the
+// lake's set is the same, and when the lake's set only grew, the new files
+// are all that changed. After a compaction files are gone from the set, and
+// the tables are built again.
 type fileSet map[string]map[string]int64
 
 // restrict is the part of s of the given datasets (an empty set for a
@@ -179,13 +181,20 @@ func (l *lister) partition(key, dir string) (*listedDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}
-	ld := &listedDir{mtime: info.ModTime(), listed: listed, files: make(map[string]int64, len(ents))}
+	names := make([]string, 0, len(ents))
+	byName := make(map[string]fs.DirEntry, len(ents))
 	for _, e := range ents {
-		name := e.Name()
-		// The views read <key>=<value>/*.parquet (datasetGlob).
-		if e.IsDir() || !strings.HasSuffix(name, ".parquet") {
-			continue
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".parquet") {
+			names = append(names, e.Name())
+			byName[e.Name()] = e
 		}
+	}
+	// A compacted file and the files it supersedes are both there until
+	// the compactor deletes the latter: read each row once.
+	names = lake.LiveFiles(names)
+	ld := &listedDir{mtime: info.ModTime(), listed: listed, files: make(map[string]int64, len(names))}
+	for _, name := range names {
+		e := byName[name]
 		if prev != nil {
 			if size, ok := prev.files[name]; ok {
 				ld.files[name] = size
