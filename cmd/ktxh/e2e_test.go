@@ -282,3 +282,46 @@ func TestSQLCommand(t *testing.T) {
 		})
 	}
 }
+
+// ktxh compact merges the small files of an ingest that committed every
+// few records, and ktxh sql answers the same after.
+func TestCompactCommand(t *testing.T) {
+	const n, parts = 600, 2
+	brokers := testkafka.Broker(t, parts, pipelines.DefaultTopics().All()...)
+	testkafka.Produce(t, brokers, pipelines.TopicDossiers, dossierValues(n, parts)...)
+	dir := filepath.Join(t.TempDir(), "lake")
+	if out, err := ktxh(context.Background(), nil, "ingest", "--brokers", brokers[0], "--lake", dir, "--flush-records", "25", "--exit-when-caught-up").CombinedOutput(); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, out)
+	}
+	files := func() int {
+		m, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*.parquet"))
+		return len(m)
+	}
+	const q = `SELECT (SELECT count(*) FROM onestop_snapshots) AS snapshots, (SELECT count(DISTINCT (kafka_partition, kafka_offset)) FROM onestop_snapshots) AS records,
+	  (SELECT count(*) FROM dossiers) AS dossiers, (SELECT count(*) FROM quarantine) AS quarantined, (SELECT sum(received) FROM kpi_onestop_monthly) AS received`
+	sql := func() string {
+		var stderr bytes.Buffer
+		out, err := ktxh(context.Background(), &stderr, "sql", "--lake", dir, "--format", "csv", q).Output()
+		if err != nil {
+			t.Fatalf("sql: %v\n%s", err, stderr.String())
+		}
+		return string(out)
+	}
+	before, want := files(), sql()
+	if before < n/25 {
+		t.Fatalf("%d files after ingest, want at least a snapshot file per batch (%d)", before, n/25)
+	}
+	var stderr bytes.Buffer
+	out, err := ktxh(context.Background(), &stderr, "compact", "--lake", dir, "--min-age", "0", "--grace", "0").Output()
+	if err != nil {
+		t.Fatalf("compact: %v\n%s", err, stderr.String())
+	}
+	after := files()
+	t.Logf("%d files before, %d after:\n%s", before, after, out)
+	if after > 2*parts+1 || !strings.Contains(string(out), "deleted") {
+		t.Errorf("%d files after compaction, want one per partition and month (and the quarantine's)", after)
+	}
+	if got := sql(); got != want {
+		t.Errorf("after compaction:\n%s\nwant\n%s", got, want)
+	}
+}

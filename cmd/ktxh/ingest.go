@@ -104,6 +104,16 @@ func setMemoryLimit(s string) error {
 	if os.Getenv("GOMEMLIMIT") != "" || s == "" || s == "0" {
 		return nil
 	}
+	n, err := parseSize(s)
+	if err != nil {
+		return fmt.Errorf("--memory-limit %q: %w", s, err)
+	}
+	debug.SetMemoryLimit(n)
+	return nil
+}
+
+// parseSize reads a positive size such as "400MiB", "2GiB" or "512B".
+func parseSize(s string) (int64, error) {
 	units := []struct {
 		suffix string
 		mult   int64
@@ -114,9 +124,8 @@ func setMemoryLimit(s string) error {
 			if err != nil || v <= 0 {
 				break
 			}
-			debug.SetMemoryLimit(v * u.mult)
-			return nil
+			return v * u.mult, nil
 		}
 	}
-	return fmt.Errorf("--memory-limit %q: want a size like 400MiB or 2GiB", s)
+	return 0, fmt.Errorf("want a size like 400MiB or 2GiB")
 }
