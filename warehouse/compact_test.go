@@ -42,7 +42,9 @@ func sameCompactionResults(t *testing.T, what string, got, want []string) {
 }
 
 // lakeFiles counts the Parquet files under the dataset directories.
-func lakeFiles(t *testing.T, dir string) int {
+func lakeFiles(t *testing.T, dir string) int { return lakeFilesTB(t, dir) }
+
+func lakeFilesTB(t testing.TB, dir string) int {
 	t.Helper()
 	m, err := filepath.Glob(filepath.Join(dir, "*", "*=*", "*.parquet"))
 	if err != nil {
@@ -67,7 +69,7 @@ func TestCompactionKeepsAnswers(t *testing.T) {
 	live := openWith(t, dir, warehouse.Options{})
 	sameCompactionResults(t, "before compaction", compactionResults(t, live), want)
 
-	st, err := lake.Compact(dir, pipelines.Datasets(), lake.Options{}, lake.CompactOptions{Grace: time.Hour})
+	st, err := lake.Compact(context.Background(), dir, pipelines.Datasets(), lake.Options{}, lake.CompactOptions{Grace: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ func TestCompactionKeepsAnswers(t *testing.T) {
 
 	// The grace period over, the superseded files go.
 	mergedFiles := len(st.Merges)
-	st, err = lake.Compact(dir, pipelines.Datasets(), lake.Options{}, lake.CompactOptions{})
+	st, err = lake.Compact(context.Background(), dir, pipelines.Datasets(), lake.Options{}, lake.CompactOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ works at a time (another exits at once). Run it from cron or a systemd timer.`,
 			}
 			opts.TargetBytes = n
 			start := time.Now()
-			st, err := lake.Compact(lakeDir, pipelines.Datasets(), lake.Options{Logger: logger()}, opts)
+			st, err := lake.Compact(cmd.Context(), lakeDir, pipelines.Datasets(), lake.Options{Logger: logger()}, opts)
 			printCompaction(cmd.OutOrStdout(), st, time.Since(start))
 			return err
 		},

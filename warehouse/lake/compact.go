@@ -2,6 +2,7 @@ package lake
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -105,21 +106,22 @@ var afterCompactPublish func(path string) error
 
 // Compact opens the lake at dir (finishing the batches of dead writers)
 // and compacts the files of the given datasets and the quarantine.
-func Compact(dir string, datasets []Dataset, lopts Options, opts CompactOptions) (CompactStats, error) {
+func Compact(ctx context.Context, dir string, datasets []Dataset, lopts Options, opts CompactOptions) (CompactStats, error) {
 	l, err := Open(dir, datasets, lopts)
 	if err != nil {
 		return CompactStats{}, err
 	}
 	defer l.Close()
-	return l.Compact(opts)
+	return l.Compact(ctx, opts)
 }
 
 // Compact merges runs of small files and deletes the superseded files
 // whose merged file is Grace old, in every Hive directory of the lake's
 // datasets; it never touches _tmp, _cache, the manifests or other
 // directories. Only one compactor works on a lake at a time: when another
-// holds the lock, Compact returns at once with Busy set.
-func (l *Lake) Compact(opts CompactOptions) (CompactStats, error) {
+// holds the lock, Compact returns at once with Busy set. Cancelling ctx
+// stops it between two merges, every file it published kept.
+func (l *Lake) Compact(ctx context.Context, opts CompactOptions) (CompactStats, error) {
 	var st CompactStats
 	if err := opts.validate(); err != nil {
 		return st, err
@@ -167,7 +169,7 @@ func (l *Lake) Compact(opts CompactOptions) (CompactStats, error) {
 		}
 		for _, e := range ents {
 			if e.IsDir() && strings.HasPrefix(e.Name(), d.PartitionKey()+"=") {
-				if err := l.compactDir(d, filepath.Join(d.Name(), e.Name()), pending, opts, &st); err != nil {
+				if err := l.compactDir(ctx, d, filepath.Join(d.Name(), e.Name()), pending, opts, &st); err != nil {
 					return st, err
 				}
 			}
@@ -211,7 +213,7 @@ func listParquet(dir string) ([]lakeFile, error) {
 // compactDir compacts one Hive directory, rel to the lake: deletions of
 // files superseded long enough, then merges, then the deletions those
 // allow at once (Grace 0).
-func (l *Lake) compactDir(d Dataset, rel string, pending map[tp][][2]int64, opts CompactOptions, st *CompactStats) error {
+func (l *Lake) compactDir(ctx context.Context, d Dataset, rel string, pending map[tp][][2]int64, opts CompactOptions, st *CompactStats) error {
 	dir := filepath.Join(l.dir, rel)
 	files, err := listParquet(dir)
 	if err != nil {
@@ -232,6 +234,9 @@ func (l *Lake) compactDir(d Dataset, rel string, pending map[tp][][2]int64, opts
 		l.opts.Logger.Info("compaction leaves batches not yet published out of its runs", "dir", rel, "batches", breaks)
 	}
 	for _, run := range rs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		m, err := l.merge(d, rel, run)
 		if err != nil {
 			return err

@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"os"
@@ -194,7 +195,7 @@ func TestCompactMergesOldRunsAndDeletesAfterGrace(t *testing.T) {
 	checkRows(t, dir, next)
 
 	opts := DefaultCompactOptions()
-	st, err := l.Compact(opts)
+	st, err := l.Compact(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +218,7 @@ func TestCompactMergesOldRunsAndDeletesAfterGrace(t *testing.T) {
 	checkRows(t, dir, next)
 
 	// Still within the grace period: nothing to do.
-	if st, err = l.Compact(opts); err != nil || len(st.Merges) != 0 || st.Deleted != 0 {
+	if st, err = l.Compact(context.Background(), opts); err != nil || len(st.Merges) != 0 || st.Deleted != 0 {
 		t.Fatalf("second run: %+v, %v; want nothing done", st, err)
 	}
 	// The merged files are an hour old: their inputs go.
@@ -229,7 +230,7 @@ func TestCompactMergesOldRunsAndDeletesAfterGrace(t *testing.T) {
 			}
 		}
 	}
-	if st, err = l.Compact(opts); err != nil || st.Deleted != 90 || len(st.Merges) != 0 {
+	if st, err = l.Compact(context.Background(), opts); err != nil || st.Deleted != 90 || len(st.Merges) != 0 {
 		t.Fatalf("third run: %+v, %v; want the 90 superseded files deleted", st, err)
 	}
 	if got := countFiles(t, sept); got != 4 {
@@ -242,7 +243,7 @@ func TestCompactMergesOldRunsAndDeletesAfterGrace(t *testing.T) {
 	for _, n := range liveFiles(t, sept) {
 		os.Chtimes(filepath.Join(sept, n), old, old)
 	}
-	if st, err = l.Compact(DefaultCompactOptions()); err != nil || len(st.Merges) != 1 {
+	if st, err = l.Compact(context.Background(), DefaultCompactOptions()); err != nil || len(st.Merges) != 1 {
 		t.Fatalf("fourth run: %+v, %v", st, err)
 	}
 	if live := liveFiles(t, sept); !slices.Equal(live, []string{FileName("t", 0, 0, next)}) {
@@ -262,7 +263,7 @@ func TestCompactTargetSize(t *testing.T) {
 		size = max(size, info.Size())
 	}
 	opts := CompactOptions{TargetBytes: 4 * size}
-	if _, err := l.Compact(opts); err != nil {
+	if _, err := l.Compact(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
 	// Runs of four files at most (the sizes differ by a few bytes).
@@ -301,7 +302,7 @@ func TestCompactLeavesUnknownFilesAlone(t *testing.T) {
 		parquet.WriteFile(p, []row{{ID: r[0]}})
 		os.Chtimes(p, old, old)
 	}
-	st, err := Compact(dir, []Dataset{rows}, Options{}, CompactOptions{})
+	st, err := Compact(context.Background(), dir, []Dataset{rows}, Options{}, CompactOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +332,7 @@ func TestCompactLockedLakeIsLeftAlone(t *testing.T) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		t.Fatal(err)
 	}
-	st, err := Compact(dir, []Dataset{rows}, Options{}, CompactOptions{})
+	st, err := Compact(context.Background(), dir, []Dataset{rows}, Options{}, CompactOptions{})
 	if err != nil || !st.Busy || len(st.Merges) != 0 {
 		t.Errorf("with the lock held: %+v, %v; want busy and nothing done", st, err)
 	}
@@ -342,11 +343,11 @@ func TestCompactLockedLakeIsLeftAlone(t *testing.T) {
 	defer func(old func(string) error) { afterCompactPublish = old }(afterCompactPublish)
 	afterCompactPublish = func(string) error {
 		if inner.Merges == nil && !inner.Busy {
-			inner, err = Compact(dir, []Dataset{rows}, Options{}, CompactOptions{})
+			inner, err = Compact(context.Background(), dir, []Dataset{rows}, Options{}, CompactOptions{})
 		}
 		return err
 	}
-	st, err = l.Compact(CompactOptions{})
+	st, err = l.Compact(context.Background(), CompactOptions{})
 	if err != nil || len(st.Merges) != 3 {
 		t.Fatalf("first compactor: %+v, %v", st, err)
 	}
@@ -365,7 +366,7 @@ func TestCompactCrashBeforeDelete(t *testing.T) {
 	crash := errors.New("crash")
 	defer func(old func(string) error) { afterCompactPublish = old }(afterCompactPublish)
 	afterCompactPublish = func(string) error { return crash }
-	if _, err := l.Compact(CompactOptions{}); !errors.Is(err, crash) {
+	if _, err := l.Compact(context.Background(), CompactOptions{}); !errors.Is(err, crash) {
 		t.Fatalf("compact: %v, want the crash", err)
 	}
 	afterCompactPublish = nil
@@ -375,7 +376,7 @@ func TestCompactCrashBeforeDelete(t *testing.T) {
 		t.Fatalf("%d files, want the 6 and the merged one", got)
 	}
 	checkRows(t, dir, next)
-	st, err := Compact(dir, []Dataset{rows}, Options{}, CompactOptions{})
+	st, err := Compact(context.Background(), dir, []Dataset{rows}, Options{}, CompactOptions{})
 	if err != nil || st.Deleted != 18 || len(st.Merges) != 2 {
 		t.Fatalf("next run: %+v, %v; want the 6 superseded files deleted, and the months merged (12 more deleted)", st, err)
 	}
@@ -402,7 +403,7 @@ func TestCompactSkipsRunsOverPendingBatches(t *testing.T) {
 	}
 	defer b.Abort()
 	after := commitBatches(t, l, next+7, 3, 7, 2*time.Hour)
-	st, err := l.Compact(CompactOptions{})
+	st, err := l.Compact(context.Background(), CompactOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,5 +425,25 @@ func TestCompactSkipsRunsOverPendingBatches(t *testing.T) {
 	wantIDs = slices.DeleteFunc(wantIDs, func(id int64) bool { return id >= next && id < next+7 })
 	if !slices.Equal(ids, wantIDs) {
 		t.Errorf("rows %v, want %v", ids, wantIDs)
+	}
+}
+
+func TestCompactStopsWhenCancelled(t *testing.T) {
+	dir := t.TempDir()
+	l := openLake(t, dir)
+	next := commitBatches(t, l, 0, 4, 7, 2*time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	st, err := l.Compact(ctx, CompactOptions{})
+	if !errors.Is(err, context.Canceled) || len(st.Merges) != 0 {
+		t.Errorf("cancelled compaction: %+v, %v", st, err)
+	}
+	checkRows(t, dir, next)
+}
+
+func TestCompactOptionsRefuseNegative(t *testing.T) {
+	l := openLake(t, t.TempDir())
+	if _, err := l.Compact(context.Background(), CompactOptions{MinAge: -time.Second}); err == nil {
+		t.Error("negative min age accepted")
 	}
 }
