@@ -115,9 +115,45 @@ func TestCompactionKeepsAnswers(t *testing.T) {
 	sameCompactionResults(t, "after deletion, new warehouse without cache", compactionResults(t, openWith(t, dir, warehouse.Options{NoCache: true})), want)
 
 	// Batches landing after compaction take the incremental path again.
+	defer warehouse.SetDeltaMaxShare(1)()
 	commitSynth(t, dir, msgs[:len(msgs)/10])
 	if err := live.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	sameCompactionResults(t, "new batch after compaction", compactionResults(t, live), compactionResults(t, openWith(t, dir, warehouse.Options{NoCache: true})))
+}
+
+// TestCompactionIsAnIncrementalUpdate: the one-stop tables take a
+// compaction of the files they hold as an update from the merged files
+// (their delta is idempotent for snapshots already held), with the
+// answers of a build, and so does a process loading a generation written
+// before the compaction.
+func TestCompactionIsAnIncrementalUpdate(t *testing.T) {
+	defer warehouse.SetDeltaMaxShare(1)()
+	msgs := synthMessages()
+	dir := t.TempDir()
+	const batches = 8
+	for i := 0; i < batches-1; i++ {
+		commitSynth(t, dir, msgs[len(msgs)*i/batches:len(msgs)*(i+1)/batches])
+	}
+	live := openWith(t, dir, warehouse.Options{})
+	// A batch the warehouse has not seen, merged with those it has.
+	commitSynth(t, dir, msgs[len(msgs)*(batches-1)/batches:])
+	if _, err := lake.Compact(context.Background(), dir, pipelines.Datasets(), lake.Options{}, lake.CompactOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := compactionResults(t, openWith(t, dir, warehouse.Options{NoCache: true}))
+	before := live.MaterializeStats()["onestop"]
+	if err := live.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := live.MaterializeStats()["onestop"]; got.Built != before.Built || got.Incremental != before.Incremental+1 {
+		t.Errorf("after compaction: %+v (before %+v), want one more incremental update and no build", got, before)
+	}
+	sameCompactionResults(t, "incremental update from merged files", compactionResults(t, live), want)
+	fresh := openWith(t, dir, warehouse.Options{})
+	if got := fresh.MaterializeStats()["onestop"]; got.Built != 0 {
+		t.Errorf("new process: %+v, want a generation loaded and updated", got)
+	}
+	sameCompactionResults(t, "generation updated from merged files", compactionResults(t, fresh), want)
 }

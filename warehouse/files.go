@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -53,23 +54,31 @@ func (s fileSet) equal(o fileSet) bool {
 
 // added returns the files of newer that s lacks, and false when newer is
 // not s plus files: a file of s is gone or changed size, or newer lacks a
-// dataset of s.
-func (s fileSet) added(newer fileSet) (fileSet, bool) {
+// dataset of s. With merged, a file of s that newer lacks is no obstacle
+// when a file newer adds in its directory supersedes it (a compaction
+// merged it, lake.Supersedes): the added file holds its rows again, which
+// suits a caller whose update from added files is idempotent for rows it
+// already holds.
+func (s fileSet) added(newer fileSet, merged bool) (fileSet, bool) {
 	out := fileSet{}
 	for d, files := range s {
 		nf, ok := newer[d]
 		if !ok {
 			return nil, false
 		}
-		for p, size := range files {
-			if ns, ok := nf[p]; !ok || ns != size {
-				return nil, false
-			}
-		}
 		out[d] = map[string]int64{}
 		for p, size := range nf {
 			if _, ok := files[p]; !ok {
 				out[d][p] = size
+			}
+		}
+		for p, size := range files {
+			ns, ok := nf[p]
+			if ok && ns == size {
+				continue
+			}
+			if ok || !merged || !supersededBy(p, out[d]) {
+				return nil, false
 			}
 		}
 	}
@@ -79,6 +88,18 @@ func (s fileSet) added(newer fileSet) (fileSet, bool) {
 		}
 	}
 	return out, true
+}
+
+// supersededBy reports whether one of files supersedes the file p, paths
+// of a dataset's directory ("month=2024-05/<name>").
+func supersededBy(p string, files map[string]int64) bool {
+	dir, name := path.Split(p)
+	for q := range files {
+		if qdir, qname := path.Split(q); qdir == dir && lake.Supersedes(qname, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // size is the number of files and their bytes.

@@ -225,12 +225,15 @@ func (w *Warehouse) bringUp(ctx context.Context, g *group, st *groupState, cur f
 
 // deltaOf returns the files added to from in cur when the group can take
 // them incrementally: cur is from plus files, holding at most
-// deltaMaxShare of its bytes.
+// deltaMaxShare of its bytes. A group's delta takes files it already
+// holds the rows of without change (onestopDelta), so files of from that
+// cur lacks because a compacted file of cur supersedes them are no
+// obstacle: the compacted file is added.
 func (w *Warehouse) deltaOf(g *group, from, cur fileSet) (fileSet, bool) {
 	if g.delta == nil || from == nil {
 		return nil, false
 	}
-	added, ok := from.added(cur)
+	added, ok := from.added(cur, true)
 	if !ok {
 		return nil, false
 	}

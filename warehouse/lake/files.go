@@ -54,7 +54,8 @@ func ParseFileName(name string) (FileRange, bool) {
 	return FileRange{Topic: s, Partition: int(nums[0]), From: nums[1], Next: nums[2]}, true
 }
 
-// contains reports whether r's offsets lie inside o's.
+// inside reports whether r's offsets lie inside o's, of the same topic
+// partition.
 func (r FileRange) inside(o FileRange) bool {
 	return r.Topic == o.Topic && r.Partition == o.Partition && o.From <= r.From && r.Next <= o.Next
 }
@@ -101,6 +102,17 @@ func Superseded(names []string) map[string]string {
 		cover = f
 	}
 	return out
+}
+
+// Supersedes reports whether, in one Hive directory, the file named cover
+// supersedes the file named name (Superseded).
+func Supersedes(cover, name string) bool {
+	c, ok := ParseFileName(cover)
+	if !ok || cover == name {
+		return false
+	}
+	r, ok := ParseFileName(name)
+	return ok && r.inside(c)
 }
 
 // LiveFiles returns the names that no other supersedes (Superseded), in
