@@ -22,8 +22,9 @@ import (
 // rewrites a published file (warehouse/lake), so a file set names the data:
 // a materialized table built from one set is up to date for as long as the
 // lake's set is the same, and when the lake's set only grew, the new files
-// are all that changed. After a compaction files are gone from the set, and
-// the tables are built again.
+// are all that changed. After a compaction, files are gone from the set: the
+// tables are built again, or updated from the merged files when their
+// update takes rows it holds already (deltaOf).
 type fileSet map[string]map[string]int64
 
 // restrict is the part of s of the given datasets (an empty set for a

@@ -124,9 +124,9 @@ func (w *Warehouse) MaterializeStats() map[string]MaterializeStats {
 }
 
 // refresh points the dataset views at the lake's live files and brings the
-// materialized tables up to date. With wait
-// false it returns at once when another refresh is running: the query
-// that called it reads the tables as they are, never waiting for a build.
+// materialized tables up to date. With wait false it returns at once when
+// another refresh is running: the query that called it reads the views and
+// tables as they are, never waiting for a build.
 func (w *Warehouse) refresh(ctx context.Context, wait bool) error {
 	if wait {
 		w.refreshMu.Lock()
