@@ -16,7 +16,8 @@ import (
 // committed in KTXH_BENCH_BATCHES (default 500) batches per topic — a few
 // thousand tiny files, as a trickle leaves — the warehouse's Open (a build
 // from every file), the dataset views' queries, the compaction, and the
-// same again after it. Run with -benchtime 1x.
+// same again after it, each time with a Refresh after a small batch lands.
+// Run with -benchtime 1x.
 func BenchmarkCompaction(b *testing.B) {
 	batches := 500
 	if s := os.Getenv("KTXH_BENCH_BATCHES"); s != "" {
@@ -47,6 +48,14 @@ func BenchmarkCompaction(b *testing.B) {
 			}
 			b.ReportMetric(best.Seconds()*1000, "q"+strconv.Itoa(i)+"-"+phase+"-ms")
 		}
+		// A batch lands: the refresh lists the lake, redefines the views
+		// of the datasets it changed and updates the tables from it.
+		commitSynth(b, dir, msgs[:len(msgs)/100])
+		start = time.Now()
+		if err := w.Refresh(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds()*1000, "refresh-"+phase+"-ms")
 		w.Close()
 	}
 	for range b.N {
