@@ -325,3 +325,48 @@ func TestCompactCommand(t *testing.T) {
 		t.Errorf("after compaction:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// ktxh compact run again and again, with no minimum age nor grace period,
+// while an ingest process commits small batches: every record lands once.
+func TestCompactWhileIngesting(t *testing.T) {
+	const n, parts = 20000, 3
+	brokers := testkafka.Broker(t, parts, pipelines.DefaultTopics().All()...)
+	testkafka.Produce(t, brokers, pipelines.TopicDossiers, dossierValues(n, parts)...)
+	dir := filepath.Join(t.TempDir(), "lake")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var logs bytes.Buffer
+	ing := ktxh(ctx, &logs, "ingest", "--brokers", brokers[0], "--lake", dir, "--flush-records", "100", "--exit-when-caught-up")
+	if err := ing.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ingested := make(chan error, 1)
+	go func() { ingested <- ing.Wait() }()
+	runs, merges := 0, 0
+	for done := false; !done; {
+		select {
+		case err := <-ingested:
+			if err != nil {
+				t.Fatalf("ingest: %v\n%s", err, logs.String())
+			}
+			done = true
+		default:
+		}
+		var stderr bytes.Buffer
+		out, err := ktxh(ctx, &stderr, "compact", "--lake", dir, "--min-age", "0", "--grace", "0").Output()
+		if err != nil {
+			t.Fatalf("compact: %v\n%s", err, stderr.String())
+		}
+		runs++
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(line, "merged ") && !strings.Contains(line, "deleted") { // not the summary
+				merges++
+			}
+		}
+	}
+	t.Logf("%d compactions, %d merged files", runs, merges)
+	if merges == 0 {
+		t.Error("no compaction merged anything")
+	}
+	checkExactlyOnce(t, dir, n)
+}
