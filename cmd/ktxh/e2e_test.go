@@ -283,13 +283,20 @@ func TestSQLCommand(t *testing.T) {
 	}
 }
 
+// dossierBroker starts a broker holding n dossier records (dossierValues)
+// over parts partitions, and names a lake directory to ingest them into.
+func dossierBroker(t *testing.T, n int, parts int32) (brokers []string, lake string) {
+	t.Helper()
+	brokers = testkafka.Broker(t, parts, pipelines.DefaultTopics().All()...)
+	testkafka.Produce(t, brokers, pipelines.TopicDossiers, dossierValues(n, int(parts))...)
+	return brokers, filepath.Join(t.TempDir(), "lake")
+}
+
 // ktxh compact merges the small files of an ingest that committed every
 // few records, and ktxh sql answers the same after.
 func TestCompactCommand(t *testing.T) {
 	const n, parts = 600, 2
-	brokers := testkafka.Broker(t, parts, pipelines.DefaultTopics().All()...)
-	testkafka.Produce(t, brokers, pipelines.TopicDossiers, dossierValues(n, parts)...)
-	dir := filepath.Join(t.TempDir(), "lake")
+	brokers, dir := dossierBroker(t, n, parts)
 	if out, err := ktxh(context.Background(), nil, "ingest", "--brokers", brokers[0], "--lake", dir, "--flush-records", "25", "--exit-when-caught-up").CombinedOutput(); err != nil {
 		t.Fatalf("ingest: %v\n%s", err, out)
 	}
@@ -330,9 +337,7 @@ func TestCompactCommand(t *testing.T) {
 // while an ingest process commits small batches: every record lands once.
 func TestCompactWhileIngesting(t *testing.T) {
 	const n, parts = 20000, 3
-	brokers := testkafka.Broker(t, parts, pipelines.DefaultTopics().All()...)
-	testkafka.Produce(t, brokers, pipelines.TopicDossiers, dossierValues(n, parts)...)
-	dir := filepath.Join(t.TempDir(), "lake")
+	brokers, dir := dossierBroker(t, n, parts)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var logs bytes.Buffer
