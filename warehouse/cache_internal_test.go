@@ -32,12 +32,43 @@ func TestFileSetAdded(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			added, ok := base.added(tc.newer)
+			added, ok := base.added(tc.newer, false)
 			if ok != tc.ok || (ok && !added.equal(tc.added)) {
 				t.Errorf("added = %v, %v; want %v, %v", added, ok, tc.added, tc.ok)
 			}
 			if got := base.equal(tc.newer); got != (tc.name == "same") {
 				t.Errorf("equal = %v", got)
+			}
+		})
+	}
+}
+
+// TestFileSetAddedMerged: with merged, files a compaction merged may leave
+// when the file that supersedes them is added.
+func TestFileSetAddedMerged(t *testing.T) {
+	f := lake.FileName
+	a, b, c := "m=1/"+f("t", 0, 0, 10), "m=1/"+f("t", 0, 10, 20), "m=1/"+f("t", 0, 20, 30)
+	base := fileSet{"s": {a: 10, b: 20, c: 30}}
+	tests := []struct {
+		name   string
+		newer  fileSet
+		merged bool
+		added  fileSet
+		ok     bool
+	}{
+		{"merged", fileSet{"s": {"m=1/" + f("t", 0, 0, 20): 25, c: 30}}, true, fileSet{"s": {"m=1/" + f("t", 0, 0, 20): 25}}, true},
+		{"merged with new offsets", fileSet{"s": {"m=1/" + f("t", 0, 0, 40): 50}}, true, fileSet{"s": {"m=1/" + f("t", 0, 0, 40): 50}}, true},
+		{"merged not allowed", fileSet{"s": {"m=1/" + f("t", 0, 0, 20): 25, c: 30}}, false, nil, false},
+		{"gone, no cover", fileSet{"s": {b: 20, c: 30}}, true, nil, false},
+		{"cover in another directory", fileSet{"s": {"m=2/" + f("t", 0, 0, 20): 25, c: 30}}, true, nil, false},
+		{"cover of another partition", fileSet{"s": {"m=1/" + f("t", 1, 0, 20): 25, c: 30}}, true, nil, false},
+		{"changed size", fileSet{"s": {a: 11, b: 20, c: 30}}, true, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			added, ok := base.added(tc.newer, tc.merged)
+			if ok != tc.ok || (ok && !added.equal(tc.added)) {
+				t.Errorf("added = %v, %v; want %v, %v", added, ok, tc.added, tc.ok)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,11 +17,14 @@ import (
 
 // fileSet is what the lake has published of some datasets: per dataset, the
 // path of every Parquet file under the dataset's directory
-// ("month=2024-05/onestop.dossiers-0-100-200.parquet") and its size. The
-// lake never rewrites a published file (warehouse/lake), so a file set names
-// the data: a materialized table built from one set is up to date for as long
-// as the lake's set is the same, and when the lake's set only grew, the new
-// files are all that changed.
+// ("month=2024-05/onestop.dossiers-0-100-200.parquet") and its size, but
+// for the files a compacted file supersedes (lake.LiveFiles). The lake never
+// rewrites a published file (warehouse/lake), so a file set names the data:
+// a materialized table built from one set is up to date for as long as the
+// lake's set is the same, and when the lake's set only grew, the new files
+// are all that changed. After a compaction, files are gone from the set: the
+// tables are built again, or updated from the merged files when their
+// update takes rows it holds already (deltaOf).
 type fileSet map[string]map[string]int64
 
 // restrict is the part of s of the given datasets (an empty set for a
@@ -51,23 +55,31 @@ func (s fileSet) equal(o fileSet) bool {
 
 // added returns the files of newer that s lacks, and false when newer is
 // not s plus files: a file of s is gone or changed size, or newer lacks a
-// dataset of s.
-func (s fileSet) added(newer fileSet) (fileSet, bool) {
+// dataset of s. With merged, a file of s that newer lacks is no obstacle
+// when a file newer adds in its directory supersedes it (a compaction
+// merged it, lake.Supersedes): the added file holds its rows again, which
+// suits a caller whose update from added files is idempotent for rows it
+// already holds.
+func (s fileSet) added(newer fileSet, merged bool) (fileSet, bool) {
 	out := fileSet{}
 	for d, files := range s {
 		nf, ok := newer[d]
 		if !ok {
 			return nil, false
 		}
-		for p, size := range files {
-			if ns, ok := nf[p]; !ok || ns != size {
-				return nil, false
-			}
-		}
 		out[d] = map[string]int64{}
 		for p, size := range nf {
 			if _, ok := files[p]; !ok {
 				out[d][p] = size
+			}
+		}
+		for p, size := range files {
+			ns, ok := nf[p]
+			if ok && ns == size {
+				continue
+			}
+			if ok || !merged || !supersededBy(p, out[d]) {
+				return nil, false
 			}
 		}
 	}
@@ -77,6 +89,18 @@ func (s fileSet) added(newer fileSet) (fileSet, bool) {
 		}
 	}
 	return out, true
+}
+
+// supersededBy reports whether one of files supersedes the file p, paths
+// of a dataset's directory ("month=2024-05/<name>").
+func supersededBy(p string, files map[string]int64) bool {
+	dir, name := path.Split(p)
+	for q := range files {
+		if qdir, qname := path.Split(q); qdir == dir && lake.Supersedes(qname, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // size is the number of files and their bytes.
@@ -179,13 +203,20 @@ func (l *lister) partition(key, dir string) (*listedDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}
-	ld := &listedDir{mtime: info.ModTime(), listed: listed, files: make(map[string]int64, len(ents))}
+	names := make([]string, 0, len(ents))
+	byName := make(map[string]fs.DirEntry, len(ents))
 	for _, e := range ents {
-		name := e.Name()
-		// The views read <key>=<value>/*.parquet (datasetGlob).
-		if e.IsDir() || !strings.HasSuffix(name, ".parquet") {
-			continue
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".parquet") {
+			names = append(names, e.Name())
+			byName[e.Name()] = e
 		}
+	}
+	// A compacted file and the files it supersedes are both there until
+	// the compactor deletes the latter: read each row once.
+	names = lake.LiveFiles(names)
+	ld := &listedDir{mtime: info.ModTime(), listed: listed, files: make(map[string]int64, len(names))}
+	for _, name := range names {
+		e := byName[name]
 		if prev != nil {
 			if size, ok := prev.files[name]; ok {
 				ld.files[name] = size

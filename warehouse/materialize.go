@@ -20,10 +20,10 @@ import (
 // they are cached in <lake>/_cache/<name> (cache.go).
 //
 // The tables hold exactly the files a refresh listed (groupState.files,
-// the cache's stamps), not what the lake's glob finds when they are read:
-// inside the transaction, the views of the group's datasets read the
-// listed files (pinDatasets). A file published meanwhile is new to the
-// next refresh, which applies it once.
+// the cache's stamps): inside the transaction, the views of the group's
+// datasets read the listed files (pinDatasets), whatever the lake holds by
+// then. A file published meanwhile is new to the next refresh, which
+// applies it once.
 type group struct {
 	name     string
 	datasets []string
@@ -123,10 +123,10 @@ func (w *Warehouse) MaterializeStats() map[string]MaterializeStats {
 	return out
 }
 
-// refresh points views of datasets that had no files at the lake once
-// files appear, and brings the materialized tables up to date. With wait
-// false it returns at once when another refresh is running: the query
-// that called it reads the tables as they are, never waiting for a build.
+// refresh points the dataset views at the lake's live files and brings the
+// materialized tables up to date. With wait false it returns at once when
+// another refresh is running: the query that called it reads the views and
+// tables as they are, never waiting for a build.
 func (w *Warehouse) refresh(ctx context.Context, wait bool) error {
 	if wait {
 		w.refreshMu.Lock()
@@ -138,14 +138,8 @@ func (w *Warehouse) refresh(ctx context.Context, wait bool) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range w.datasets {
-		if w.empty[d.Name()] && len(files[d.Name()]) > 0 {
-			// Views are plain catalog entries: redefining one needs no
-			// setting, so it works after lock_configuration.
-			if err := w.createDatasetView(ctx, d); err != nil {
-				return err
-			}
-		}
+	if err := w.refreshViews(ctx, files); err != nil {
+		return err
 	}
 	for _, g := range groups {
 		if err := w.update(ctx, g, files.restrict(g.datasets)); err != nil {
@@ -231,12 +225,15 @@ func (w *Warehouse) bringUp(ctx context.Context, g *group, st *groupState, cur f
 
 // deltaOf returns the files added to from in cur when the group can take
 // them incrementally: cur is from plus files, holding at most
-// deltaMaxShare of its bytes.
+// deltaMaxShare of its bytes. A group's delta takes files it already
+// holds the rows of without change (onestopDelta), so files of from that
+// cur lacks because a compacted file of cur supersedes them are no
+// obstacle: the compacted file is added.
 func (w *Warehouse) deltaOf(g *group, from, cur fileSet) (fileSet, bool) {
 	if g.delta == nil || from == nil {
 		return nil, false
 	}
-	added, ok := from.added(cur)
+	added, ok := from.added(cur, true)
 	if !ok {
 		return nil, false
 	}
@@ -333,7 +330,7 @@ func (w *Warehouse) applyDelta(ctx context.Context, g *group, st *groupState, ad
 // pinDatasets makes the views of the group's datasets read the files cur
 // within m's transaction: temporary views of the same names, which DuckDB
 // resolves before the main schema's, in the bodies of views and macros
-// too. The views analysts query keep reading the lake.
+// too. The views analysts query keep the files they were defined over.
 func (w *Warehouse) pinDatasets(m *matTx, g *group, cur fileSet) {
 	for _, d := range w.datasets {
 		if slices.Contains(g.datasets, d.Name()) {

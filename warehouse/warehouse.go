@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -71,11 +72,11 @@ type Warehouse struct {
 	cancel  context.CancelFunc
 	writers sync.WaitGroup
 
-	// refreshMu serializes refreshes: listing the lake, switching empty
-	// views, building and updating the materialized tables.
+	// refreshMu serializes refreshes: listing the lake, redefining the
+	// dataset views, building and updating the materialized tables.
 	refreshMu sync.Mutex
 	lister    *lister
-	empty     map[string]bool // datasets whose view reads a zero-row stand-in
+	viewFiles fileSet // the files each dataset's view reads (refreshMu)
 
 	stateMu     sync.Mutex // guards the cache fields of state, cacheFailed, closed
 	state       map[string]*groupState
@@ -98,7 +99,7 @@ func Open(dir string, datasets []lake.Dataset, opts Options) (*Warehouse, error)
 	if err != nil {
 		return nil, fmt.Errorf("scratch dir: %w", err)
 	}
-	w := &Warehouse{lakeDir: abs, scratch: scratch, opts: opts, empty: map[string]bool{},
+	w := &Warehouse{lakeDir: abs, scratch: scratch, opts: opts, viewFiles: fileSet{},
 		datasets: append([]lake.Dataset{lake.Quarantine}, datasets...),
 		lister:   newLister(abs), state: map[string]*groupState{}}
 	for _, g := range groups {
@@ -198,12 +199,6 @@ func (w *Warehouse) Close() error {
 // LakeDir is the lake's absolute path.
 func (w *Warehouse) LakeDir() string { return w.lakeDir }
 
-// datasetGlob is where a dataset's committed files are: only published
-// files live under <dataset>/<key>=<value>/, never temporary ones.
-func (w *Warehouse) datasetGlob(d lake.Dataset) string {
-	return filepath.Join(w.lakeDir, d.Name(), d.PartitionKey()+"=*", "*.parquet")
-}
-
 // rawViews renames the views of the datasets whose contract name belongs to
 // a view of the semantic layer: the lake's rows are lake_<dataset> and the
 // contract view (sql/50_egov.sql, sql/60_staffing.sql) reads them. Every
@@ -223,14 +218,10 @@ func viewName(d lake.Dataset) string {
 	return d.Name()
 }
 
-func (w *Warehouse) hasFiles(d lake.Dataset) bool {
-	m, _ := filepath.Glob(w.datasetGlob(d))
-	return len(m) > 0
-}
-
-// createDatasetViews defines a view per dataset. A dataset without files
-// yet reads a zero-row file of its schema so that every view exists with
-// its columns; Refresh switches it to the lake once files appear.
+// createDatasetViews defines a view per dataset over its zero-row file,
+// so that every view exists with its columns before the semantic layer
+// (sql/*.sql) is defined over them; the first refresh points them at the
+// lake's files (refreshViews).
 func (w *Warehouse) createDatasetViews(ctx context.Context) error {
 	for _, d := range w.datasets {
 		// Written for every dataset: a build reads it for a dataset
@@ -238,27 +229,44 @@ func (w *Warehouse) createDatasetViews(ctx context.Context) error {
 		if err := writeEmpty(w.emptyFile(d), d.Schema()); err != nil {
 			return err
 		}
-		if err := w.createDatasetView(ctx, d); err != nil {
+		if err := w.createDatasetView(ctx, d, nil); err != nil {
 			return err
 		}
+		w.viewFiles[d.Name()] = map[string]int64{}
 	}
 	return nil
 }
 
-func (w *Warehouse) createDatasetView(ctx context.Context, d lake.Dataset) error {
-	var files []string
-	if w.hasFiles(d) {
-		files = []string{w.datasetGlob(d)}
+// refreshViews redefines the view of each dataset whose live files changed
+// since its view was defined to read exactly them. A view reads a list of
+// files, not a glob of its directories: a glob would read a compacted file
+// together with the files it supersedes until the compactor deletes them
+// (lake.LiveFiles). Views are plain catalog entries: redefining one needs
+// no setting, so it works after lock_configuration. Called with refreshMu
+// held.
+func (w *Warehouse) refreshViews(ctx context.Context, files fileSet) error {
+	for _, d := range w.datasets {
+		cur := files[d.Name()]
+		if maps.Equal(w.viewFiles[d.Name()], cur) {
+			continue
+		}
+		if err := w.createDatasetView(ctx, d, files.paths(w.lakeDir, d.Name())); err != nil {
+			return err
+		}
+		w.viewFiles[d.Name()] = cur
 	}
-	w.empty[d.Name()] = files == nil
-	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", viewName(d), w.datasetSelect(d, files))
+	return nil
+}
+
+func (w *Warehouse) createDatasetView(ctx context.Context, d lake.Dataset, paths []string) error {
+	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", viewName(d), w.datasetSelect(d, paths))
 	if _, err := w.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("create view %s: %w", viewName(d), err)
 	}
 	return nil
 }
 
-// datasetSelect reads a dataset's rows from files (paths or globs), or,
+// datasetSelect reads a dataset's rows from files (paths), or,
 // given none, from its zero-row file, with a NULL partition column: the
 // same columns either way.
 func (w *Warehouse) datasetSelect(d lake.Dataset, files []string) string {
@@ -268,7 +276,7 @@ func (w *Warehouse) datasetSelect(d lake.Dataset, files []string) string {
 	return "SELECT * FROM " + readParquet(files)
 }
 
-// readParquet reads lake files (paths or globs): the partition column
+// readParquet reads lake files (paths): the partition column
 // comes from the <key>=<value> directory, as text, and files written with
 // an older schema lack columns, which read as NULL.
 func readParquet(files []string) string {
@@ -283,10 +291,9 @@ func (w *Warehouse) emptyFile(d lake.Dataset) string {
 	return filepath.Join(w.scratch, d.Name()+".parquet")
 }
 
-// Refresh points views of datasets that had no files at the lake once
-// files appear, and brings the materialized tables up to date with the
-// lake's files, waiting for a refresh already running. Query refreshes
-// without waiting.
+// Refresh points the dataset views at the lake's live files and brings the
+// materialized tables up to date with them, waiting for a refresh already
+// running. Query refreshes without waiting.
 func (w *Warehouse) Refresh(ctx context.Context) error {
 	return w.refresh(ctx, true)
 }

@@ -282,3 +282,96 @@ func TestSQLCommand(t *testing.T) {
 		})
 	}
 }
+
+// dossierBroker starts a broker holding n dossier records (dossierValues)
+// over parts partitions, and names a lake directory to ingest them into.
+func dossierBroker(t *testing.T, n int, parts int32) (brokers []string, lake string) {
+	t.Helper()
+	brokers = testkafka.Broker(t, parts, pipelines.DefaultTopics().All()...)
+	testkafka.Produce(t, brokers, pipelines.TopicDossiers, dossierValues(n, int(parts))...)
+	return brokers, filepath.Join(t.TempDir(), "lake")
+}
+
+// ktxh compact merges the small files of an ingest that committed every
+// few records, and ktxh sql answers the same after.
+func TestCompactCommand(t *testing.T) {
+	const n, parts = 600, 2
+	brokers, dir := dossierBroker(t, n, parts)
+	if out, err := ktxh(context.Background(), nil, "ingest", "--brokers", brokers[0], "--lake", dir, "--flush-records", "25", "--exit-when-caught-up").CombinedOutput(); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, out)
+	}
+	files := func() int {
+		m, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*.parquet"))
+		return len(m)
+	}
+	const q = `SELECT (SELECT count(*) FROM onestop_snapshots) AS snapshots, (SELECT count(DISTINCT (kafka_partition, kafka_offset)) FROM onestop_snapshots) AS records,
+	  (SELECT count(*) FROM dossiers) AS dossiers, (SELECT count(*) FROM quarantine) AS quarantined, (SELECT sum(received) FROM kpi_onestop_monthly) AS received`
+	sql := func() string {
+		var stderr bytes.Buffer
+		out, err := ktxh(context.Background(), &stderr, "sql", "--lake", dir, "--format", "csv", q).Output()
+		if err != nil {
+			t.Fatalf("sql: %v\n%s", err, stderr.String())
+		}
+		return string(out)
+	}
+	before, want := files(), sql()
+	if before < n/25 {
+		t.Fatalf("%d files after ingest, want at least a snapshot file per batch (%d)", before, n/25)
+	}
+	var stderr bytes.Buffer
+	out, err := ktxh(context.Background(), &stderr, "compact", "--lake", dir, "--min-age", "0", "--grace", "0").Output()
+	if err != nil {
+		t.Fatalf("compact: %v\n%s", err, stderr.String())
+	}
+	after := files()
+	t.Logf("%d files before, %d after:\n%s", before, after, out)
+	if after > 2*parts+1 || !strings.Contains(string(out), "deleted") {
+		t.Errorf("%d files after compaction, want one per partition and month (and the quarantine's)", after)
+	}
+	if got := sql(); got != want {
+		t.Errorf("after compaction:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// ktxh compact run again and again, with no minimum age nor grace period,
+// while an ingest process commits small batches: every record lands once.
+func TestCompactWhileIngesting(t *testing.T) {
+	const n, parts = 20000, 3
+	brokers, dir := dossierBroker(t, n, parts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var logs bytes.Buffer
+	ing := ktxh(ctx, &logs, "ingest", "--brokers", brokers[0], "--lake", dir, "--flush-records", "100", "--exit-when-caught-up")
+	if err := ing.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ingested := make(chan error, 1)
+	go func() { ingested <- ing.Wait() }()
+	runs, merges := 0, 0
+	for done := false; !done; {
+		select {
+		case err := <-ingested:
+			if err != nil {
+				t.Fatalf("ingest: %v\n%s", err, logs.String())
+			}
+			done = true
+		default:
+		}
+		var stderr bytes.Buffer
+		out, err := ktxh(ctx, &stderr, "compact", "--lake", dir, "--min-age", "0", "--grace", "0").Output()
+		if err != nil {
+			t.Fatalf("compact: %v\n%s", err, stderr.String())
+		}
+		runs++
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(line, "merged ") && !strings.Contains(line, "deleted") { // not the summary
+				merges++
+			}
+		}
+	}
+	t.Logf("%d compactions, %d merged files", runs, merges)
+	if merges == 0 {
+		t.Error("no compaction merged anything")
+	}
+	checkExactlyOnce(t, dir, n)
+}

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
@@ -21,6 +23,7 @@ type ingestFlags struct {
 	brokers, lake, group, piiKeyFile string
 	memoryLimit                      string
 	exit, hugePages                  bool
+	compactEvery                     time.Duration
 	topics                           pipelines.Topics
 	opts                             ingest.Options
 }
@@ -47,6 +50,7 @@ func ingestCmd() *cobra.Command {
 	fl.IntVar(&f.opts.FlushFiles, "flush-files", f.opts.FlushFiles, "commit a batch of at least flush-records/10 records once it has this many Parquet files open (each holds a row group in memory)")
 	fl.DurationVar(&f.opts.SessionTimeout, "session-timeout", f.opts.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
 	fl.DurationVar(&f.opts.FlushInterval, "flush-interval", f.opts.FlushInterval, "commit a batch this long after its first record")
+	fl.DurationVar(&f.compactEvery, "compact-every", 0, "also compact the lake this often, as ktxh compact does with its defaults (0: never; run ktxh compact instead)")
 	topicFlags(cmd, &f.topics)
 	return cmd
 }
@@ -88,6 +92,16 @@ func runIngest(ctx context.Context, f *ingestFlags, reg prometheus.Registerer) e
 	o.Logger = log
 	o.Registerer = reg
 	log.Info("ingest starting", "brokers", o.Brokers, "group", o.Group, "lake", f.lake)
+	if f.compactEvery > 0 {
+		// Stopped, and waited for, before the lake closes.
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			compactLoop(cctx, l, f.compactEvery, lake.DefaultCompactOptions(), log)
+		}()
+		defer func() { cancel(); <-done }()
+	}
 	if err := ingest.Run(ctx, o); err != nil {
 		return err
 	}
@@ -97,6 +111,30 @@ func runIngest(ctx context.Context, f *ingestFlags, reg prometheus.Registerer) e
 
 func ingestDefaults() ingest.Options { return ingest.DefaultOptions() }
 
+// compactLoop compacts the lake every interval until ctx ends. A failed
+// compaction is logged and tried again at the next tick: it leaves the lake
+// as readable as before.
+func compactLoop(ctx context.Context, l *lake.Lake, every time.Duration, opts lake.CompactOptions, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		start := time.Now()
+		st, err := l.Compact(ctx, opts)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("compact lake", "err", err)
+			}
+			continue
+		}
+		log.Info("compacted lake", "busy", st.Busy, "merges", len(st.Merges), "deleted", st.Deleted, "elapsed", time.Since(start))
+	}
+}
+
 // setMemoryLimit applies a soft heap limit such as "400MiB": the garbage
 // collector works harder near it instead of letting a burst of open
 // Parquet row groups grow the process. GOMEMLIMIT, when set, wins.
@@ -104,6 +142,16 @@ func setMemoryLimit(s string) error {
 	if os.Getenv("GOMEMLIMIT") != "" || s == "" || s == "0" {
 		return nil
 	}
+	n, err := parseSize(s)
+	if err != nil {
+		return fmt.Errorf("--memory-limit %q: %w", s, err)
+	}
+	debug.SetMemoryLimit(n)
+	return nil
+}
+
+// parseSize reads a positive size such as "400MiB", "2GiB" or "512B".
+func parseSize(s string) (int64, error) {
 	units := []struct {
 		suffix string
 		mult   int64
@@ -114,9 +162,8 @@ func setMemoryLimit(s string) error {
 			if err != nil || v <= 0 {
 				break
 			}
-			debug.SetMemoryLimit(v * u.mult)
-			return nil
+			return v * u.mult, nil
 		}
 	}
-	return fmt.Errorf("--memory-limit %q: want a size like 400MiB or 2GiB", s)
+	return 0, fmt.Errorf("want a size like 400MiB or 2GiB")
 }

@@ -82,7 +82,7 @@ func rootCmd() *cobra.Command {
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentFlags().StringVar(&memprofile, "memprofile", "", "write an allocation profile to this file at exit")
 	root.PersistentFlags().MarkHidden("memprofile")
-	root.AddCommand(brokerCmd(), genCmd(), ingestCmd(), sqlCmd(), serveCmd(), reportCmd(), feedCmd(), demoCmd(), benchCmd())
+	root.AddCommand(brokerCmd(), genCmd(), ingestCmd(), sqlCmd(), compactCmd(), serveCmd(), reportCmd(), feedCmd(), demoCmd(), benchCmd())
 	return root
 }
 

@@ -2,7 +2,9 @@ package lake
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -20,6 +22,9 @@ type Dataset interface {
 	// PartitionKey is the Hive partition column, e.g. "month".
 	PartitionKey() string
 	newTable(w *writerOptions) table
+	// merge writes the rows of the files srcs, in their order, into out
+	// with the lake's writer options, and returns how many it wrote.
+	merge(out io.Writer, srcs []string, w *writerOptions) (int64, error)
 }
 
 // NewDataset declares a dataset of rows of type T, Hive-partitioned by key:
@@ -42,6 +47,69 @@ func (d *dataset[T]) Schema() *parquet.Schema { return d.schema }
 
 func (d *dataset[T]) newTable(w *writerOptions) table {
 	return &typedTable[T]{ds: d, opts: w, pool: poolOf[T](w, d.name), parts: map[string]*partFile[T]{}}
+}
+
+// merge reads the sources through the row type, as a batch wrote them, so
+// that the merged file is what one batch holding all their rows would have
+// written: same schema, codec, row groups and page sizes.
+func (d *dataset[T]) merge(out io.Writer, srcs []string, o *writerOptions) (int64, error) {
+	bw := bufio.NewWriterSize(out, 256<<10)
+	w := parquet.NewGenericWriter[T](bw, o.parquet...)
+	buf := make([]T, bufRows)
+	var n int64
+	for _, src := range srcs {
+		rows, err := copyRows(w, src, buf)
+		n += rows
+		if err != nil {
+			return n, fmt.Errorf("merge %s rows of %s: %w", d.name, src, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return n, fmt.Errorf("close merged %s file: %w", d.name, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return n, fmt.Errorf("write merged %s file: %w", d.name, err)
+	}
+	return n, nil
+}
+
+func copyRows[T any](w *parquet.GenericWriter[T], src string, buf []T) (int64, error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return 0, err
+	}
+	r := parquet.NewGenericReader[T](pf)
+	defer r.Close()
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				return n, werr
+			}
+			n += int64(k)
+			clear(buf[:k])
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	if n != pf.NumRows() {
+		return n, fmt.Errorf("read %d rows, the footer says %d", n, pf.NumRows())
+	}
+	return n, nil
 }
 
 // writers is a free list of one dataset's Parquet writers, shared by the

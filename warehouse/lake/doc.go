@@ -12,7 +12,13 @@
 // renames is finished by the next Open. Offsets are committed to Kafka only
 // after Commit, and the lake, not Kafka, says where to resume.
 //
+// Compact (compact.go) merges the small files of a topic partition in a
+// Hive directory into one named with the range [a, b) they cover; that
+// file supersedes them (Superseded, LiveFiles: the one rule every reader
+// applies) until they are deleted after a grace period.
+//
 //	<dir>/<dataset>/<key>=<value>/<topic>-<partition>-<from>-<next>.parquet
 //	<dir>/_manifests/<topic>/<partition>/<from>.json
 //	<dir>/_tmp/<process>/<flush>/...   (never read by the views)
+//	<dir>/_compact.lock                (one compactor at a time)
 package lake

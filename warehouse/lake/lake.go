@@ -378,7 +378,7 @@ func (b *Batch) commit() (*Manifest, error) {
 			return nil, err
 		}
 		for _, f := range files {
-			f.Path = filepath.Join(f.Dataset, f.Partition, fmt.Sprintf("%s-%d-%020d-%020d.parquet", b.topic, b.partition, b.from, b.next))
+			f.Path = filepath.Join(f.Dataset, f.Partition, FileName(b.topic, b.partition, b.from, b.next))
 			m.Files = append(m.Files, f)
 		}
 	}
