@@ -283,6 +283,7 @@ func (w *Warehouse) build(ctx context.Context, g *group, st *groupState, cur fil
 	defer tx.Rollback()
 	m := &matTx{ctx: ctx, tx: tx}
 	w.pinDatasets(m, g, cur)
+	m.pinDatasets()
 	for _, t := range g.tables {
 		if st.backing != nil {
 			m.exec("DROP VIEW " + t)
@@ -302,7 +303,8 @@ func (w *Warehouse) build(ctx context.Context, g *group, st *groupState, cur fil
 }
 
 // applyDelta runs the group's delta in one transaction, with the tables in
-// memory and the datasets' views over the files cur.
+// memory and, once the delta asks for them (matTx.pinDatasets), the
+// datasets' views over the files cur.
 func (w *Warehouse) applyDelta(ctx context.Context, g *group, st *groupState, added, cur fileSet) error {
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -327,14 +329,20 @@ func (w *Warehouse) applyDelta(ctx context.Context, g *group, st *groupState, ad
 	return nil
 }
 
-// pinDatasets makes the views of the group's datasets read the files cur
-// within m's transaction: temporary views of the same names, which DuckDB
-// resolves before the main schema's, in the bodies of views and macros
-// too. The views analysts query keep the files they were defined over.
+// pinDatasets prepares m to make the views of the group's datasets read
+// the files cur within its transaction (temporary views of the same names,
+// which DuckDB resolves before the main schema's, in the bodies of views
+// and macros too), when m.pinDatasets is called: creating them binds
+// read_parquet over every listed file, which reads each file's footer, a
+// second and more for a lake of thousands of files, so that an incremental
+// update, which reads the datasets only on its redo path, creates them only
+// then. The views analysts query keep the files they were defined over.
 func (w *Warehouse) pinDatasets(m *matTx, g *group, cur fileSet) {
-	for _, d := range w.datasets {
-		if slices.Contains(g.datasets, d.Name()) {
-			m.exec(fmt.Sprintf("CREATE TEMP VIEW %s AS %s", viewName(d), w.datasetSelect(d, cur.paths(w.lakeDir, d.Name()))))
+	m.pin = func() {
+		for _, d := range w.datasets {
+			if slices.Contains(g.datasets, d.Name()) {
+				m.exec(fmt.Sprintf("CREATE TEMP VIEW %s AS %s", viewName(d), w.datasetSelect(d, cur.paths(w.lakeDir, d.Name()))))
+			}
 		}
 	}
 }
@@ -446,6 +454,7 @@ func onestopDelta(w *Warehouse, d *matTx, st *groupState, added fileSet) error {
 		   OR (b.state_key IS NOT NULL AND c.state_hi IS NOT NULL AND b.state_key > onestop_state_key(c.state_hi, c.state_lo))`
 	if d.count("onestop_delta_redo") > 0 {
 		// Every snapshot of those dossiers, from every listed file.
+		d.pinDatasets()
 		d.exec(`CREATE TEMP VIEW onestop_delta_redo_snapshots AS
 			SELECT * FROM onestop_snapshots WHERE dossier_code IN (SELECT dossier_code FROM onestop_delta_redo)`)
 		rows += "\nUNION ALL BY NAME SELECT * FROM onestop_current_of('onestop_delta_redo_snapshots')"
@@ -515,6 +524,19 @@ type matTx struct {
 	tx    *sql.Tx
 	temps []string
 	err   error
+	// pin creates the pinned dataset views (Warehouse.pinDatasets), run
+	// once by pinDatasets.
+	pin func()
+}
+
+// pinDatasets makes the group's dataset views read the listed files from
+// here on in the transaction.
+func (d *matTx) pinDatasets() {
+	if d.pin != nil {
+		pin := d.pin
+		d.pin = nil
+		pin()
+	}
 }
 
 var createTemp = regexp.MustCompile(`^CREATE (?:OR REPLACE )?TEMP (TABLE|VIEW) (\w+)`)
