@@ -70,6 +70,12 @@ type Lake struct {
 	wopts    *writerOptions
 	procDir  string
 	lock     *os.File
+
+	// unpublished is set once a batch was committed but not all of its
+	// files could be published: they stay in procDir, which Close then
+	// leaves for the next Open to finish.
+	mu          sync.Mutex
+	unpublished bool
 }
 
 // Open opens (creating it if needed) the lake at dir for writing the given
@@ -113,8 +119,14 @@ func (l *Lake) Close() error {
 	if l.lock == nil {
 		return nil
 	}
-	err := os.RemoveAll(l.procDir)
-	l.lock.Close()
+	l.mu.Lock()
+	keep := l.unpublished
+	l.mu.Unlock()
+	var err error
+	if !keep {
+		err = os.RemoveAll(l.procDir)
+	}
+	l.lock.Close() // once unlocked, the next Open recovers what was kept
 	l.lock = nil
 	return err
 }
@@ -202,9 +214,18 @@ func live(dir string) bool {
 	return false
 }
 
+// failPublish, when set, makes publish fail: tests stop there as a full
+// disk or a failing rename would.
+var failPublish func() error
+
 // publish renames a committed batch's files into place. It is idempotent:
 // a file already moved is skipped.
 func (l *Lake) publish(fdir string, m *Manifest) error {
+	if failPublish != nil {
+		if err := failPublish(); err != nil {
+			return err
+		}
+	}
 	dirs := map[string]bool{}
 	for _, f := range m.Files {
 		src := filepath.Join(fdir, f.Dataset, f.Partition, "data.parquet")
@@ -362,6 +383,14 @@ func (b *Batch) Commit() (*Manifest, error) {
 		return nil, b.err
 	}
 	m, err := b.commit()
+	if err != nil && m != nil {
+		// Past the commit point: the manifest says these offsets are in
+		// the lake, so the files it lists must survive until published.
+		b.l.mu.Lock()
+		b.l.unpublished = true
+		b.l.mu.Unlock()
+		return nil, err
+	}
 	os.RemoveAll(b.dir)
 	if err != nil {
 		return nil, err

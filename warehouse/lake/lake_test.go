@@ -93,6 +93,44 @@ func TestCommitPublishesAndResumes(t *testing.T) {
 	}
 }
 
+// A batch whose files cannot be published after its commit point is not
+// lost: its files stay in the process directory, which Close leaves, and
+// the next Open publishes them.
+func TestPublishFailureIsFinishedByNextOpen(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir, []Dataset{rows}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := l.NewBatch("t", 0, 0)
+	fill(b, 0, 50)
+	failPublish = func() error { return errors.New("disk full") }
+	_, err = b.Commit()
+	failPublish = nil
+	if err == nil {
+		t.Fatal("Commit succeeded with publish failing")
+	}
+	if next, ok, _ := l.Next("t", 0); !ok || next != 50 {
+		t.Fatalf("Next = %d %v, want 50: the batch is committed", next, ok)
+	}
+	if n := len(readIDs(t, dir)); n != 0 {
+		t.Fatalf("%d rows visible before publishing", n)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	openLake(t, dir)
+	ids := readIDs(t, dir)
+	if len(ids) != 40 {
+		t.Errorf("after reopening, %d rows visible, want 40", len(ids))
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("row %d visible %d times", id, n)
+		}
+	}
+}
+
 func TestCommitConflict(t *testing.T) {
 	dir := t.TempDir()
 	a, b := openLake(t, dir), openLake(t, dir) // two processes
