@@ -81,18 +81,7 @@ func TestFetchFaultsLoseNothing(t *testing.T) {
 	if drops < 2 {
 		t.Errorf("%d of 2 connections dropped: the test did not test anything", drops)
 	}
-	seen := map[[2]int64]int{}
-	for _, s := range readLake(t, dir).snapshots {
-		seen[[2]int64{int64(s.KafkaPartition), s.KafkaOffset}]++
-	}
-	if len(seen) != parts*perPart {
-		t.Errorf("landed %d distinct records, want %d", len(seen), parts*perPart)
-	}
-	for k, n := range seen {
-		if n != 1 {
-			t.Errorf("record %v landed %d times", k, n)
-		}
-	}
+	landedOnce(t, dir, parts*perPart)
 }
 
 // Records deleted by the broker before ingest read them cannot be landed;

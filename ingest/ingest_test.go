@@ -71,6 +71,24 @@ func readLake(t *testing.T, dir string) landed {
 	return out
 }
 
+// landedOnce checks that the lake at dir holds want distinct records, each
+// once.
+func landedOnce(t *testing.T, dir string, want int) {
+	t.Helper()
+	seen := map[[2]int64]int{}
+	for _, s := range readLake(t, dir).snapshots {
+		seen[[2]int64{int64(s.KafkaPartition), s.KafkaOffset}]++
+	}
+	if len(seen) != want {
+		t.Errorf("landed %d distinct records, want %d", len(seen), want)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("record %v landed %d times", k, n)
+		}
+	}
+}
+
 func dossier(code string, status int) []byte {
 	return []byte(fmt.Sprintf(`{"MaHoSo":%q,"TrangThaiHoSo":%d,"MaLinhVuc":"G13-TN02","NgayTiepNhan":"20190913080000","SoGiayToChuHoSo":"072090001234","ChuHoSo":"Trần Thị Bình"}`, code, status))
 }
@@ -142,13 +160,7 @@ func TestIngestLandsEveryShapeAndQuarantines(t *testing.T) {
 func TestTwoConsumersExactlyOnce(t *testing.T) {
 	const parts, perPart = 4, 3000
 	brokers := testkafka.Broker(t, parts, topic)
-	var msgs []testkafka.Msg
-	for p := 0; p < parts; p++ {
-		for i := 0; i < perPart; i++ {
-			msgs = append(msgs, testkafka.Msg{Partition: p, Value: dossier(fmt.Sprintf("P%d-%d", p, i), 2), Time: time.Now()})
-		}
-	}
-	testkafka.Produce(t, brokers, topic, msgs...)
+	produceDossiers(t, brokers, parts, perPart, "P")
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -171,18 +183,7 @@ func TestTwoConsumersExactlyOnce(t *testing.T) {
 	if err := run(t, ctx, brokers, dir, "other-group", small); err != nil {
 		t.Fatal(err)
 	}
-	seen := map[[2]int64]int{}
-	for _, s := range readLake(t, dir).snapshots {
-		seen[[2]int64{int64(s.KafkaPartition), s.KafkaOffset}]++
-	}
-	if len(seen) != parts*perPart {
-		t.Errorf("landed %d distinct records, want %d", len(seen), parts*perPart)
-	}
-	for k, n := range seen {
-		if n != 1 {
-			t.Errorf("record %v landed %d times", k, n)
-		}
-	}
+	landedOnce(t, dir, parts*perPart)
 }
 
 // Two consumer groups writing one lake race to commit the same offset
@@ -192,13 +193,7 @@ func TestTwoConsumersExactlyOnce(t *testing.T) {
 func TestTwoGroupsOneLakeExactlyOnce(t *testing.T) {
 	const parts, perPart = 2, 4000
 	brokers := testkafka.Broker(t, parts, topic)
-	var msgs []testkafka.Msg
-	for p := 0; p < parts; p++ {
-		for i := 0; i < perPart; i++ {
-			msgs = append(msgs, testkafka.Msg{Partition: p, Value: dossier(fmt.Sprintf("P%d-%d", p, i), 2), Time: time.Now()})
-		}
-	}
-	testkafka.Produce(t, brokers, topic, msgs...)
+	produceDossiers(t, brokers, parts, perPart, "P")
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -225,18 +220,7 @@ func TestTwoGroupsOneLakeExactlyOnce(t *testing.T) {
 		t.Fatal("the two groups never raced for a commit; the test did not test anything")
 	}
 	t.Logf("%d lost commit races", conflicts.n.Load())
-	seen := map[[2]int64]int{}
-	for _, s := range readLake(t, dir).snapshots {
-		seen[[2]int64{int64(s.KafkaPartition), s.KafkaOffset}]++
-	}
-	if len(seen) != parts*perPart {
-		t.Errorf("landed %d distinct records, want %d", len(seen), parts*perPart)
-	}
-	for k, n := range seen {
-		if n != 1 {
-			t.Errorf("record %v landed %d times", k, n)
-		}
-	}
+	landedOnce(t, dir, parts*perPart)
 }
 
 // countingHandler counts log records whose message is match.
