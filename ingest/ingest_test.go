@@ -165,21 +165,7 @@ func TestTwoConsumersExactlyOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	small := func(o *ingest.Options) { o.FlushRecords = 500 }
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = run(t, ctx, brokers, dir, "shared", small)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	runTogether(t, func(int) error { return run(t, ctx, brokers, dir, "shared", small) })
 	if err := run(t, ctx, brokers, dir, "other-group", small); err != nil {
 		t.Fatal(err)
 	}
@@ -198,16 +184,29 @@ func TestTwoGroupsOneLakeExactlyOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	conflicts := &countingHandler{match: "another writer committed first; resuming from the lake"}
+	runTogether(t, func(i int) error {
+		return run(t, ctx, brokers, dir, fmt.Sprintf("group-%d", i), func(o *ingest.Options) {
+			o.FlushRecords = 200
+			o.Logger = slog.New(conflicts)
+		})
+	})
+	if conflicts.n.Load() == 0 {
+		t.Fatal("the two groups never raced for a commit; the test did not test anything")
+	}
+	t.Logf("%d lost commit races", conflicts.n.Load())
+	landedOnce(t, dir, parts*perPart)
+}
+
+// runTogether runs two ingests at once and fails on either's error.
+func runTogether(t *testing.T, ingest func(i int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range errs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = run(t, ctx, brokers, dir, fmt.Sprintf("group-%d", i), func(o *ingest.Options) {
-				o.FlushRecords = 200
-				o.Logger = slog.New(conflicts)
-			})
+			errs[i] = ingest(i)
 		}()
 	}
 	wg.Wait()
@@ -216,11 +215,6 @@ func TestTwoGroupsOneLakeExactlyOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if conflicts.n.Load() == 0 {
-		t.Fatal("the two groups never raced for a commit; the test did not test anything")
-	}
-	t.Logf("%d lost commit races", conflicts.n.Load())
-	landedOnce(t, dir, parts*perPart)
 }
 
 // countingHandler counts log records whose message is match.
